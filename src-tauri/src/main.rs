@@ -15,7 +15,7 @@ use clap::Parser;
 
 /// Todoke 届け — desktop app.
 #[derive(Parser)]
-#[command(version, about)]
+#[command(version)]
 struct Args {
     /// Desk directory (database and settings). Default: $TODOKE_DESK_DIR, else <data dir>/todoke.
     #[arg(long, value_name = "DIR")]

@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# The one run command: install system packages, build the CLI and the desktop app (release),
+# create a demo desk with 5,000 synthetic cases the first time, and open the desktop app on it.
+#
+#   scripts/run.sh                      # desk in ~/.local/share/todoke-demo
+#   TODOKE_DESK_DIR=/some/dir scripts/run.sh
+#
+# The desk key is kept in the OS keyring (Secret Service). Inside a desktop session that
+# keyring is used as it is. Without one (SSH, containers, CI), the script starts a private
+# D-Bus session with its own gnome-keyring whose keyring files live in
+# ~/.local/share/todoke-demo-keyring, unlocked with a fixed demo password: fine for synthetic
+# demo data, not for real patients.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+self="$PWD/scripts/run.sh"
+
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/todoke-target}"
+bin="$CARGO_TARGET_DIR/release"
+desk="${TODOKE_DESK_DIR:-$HOME/.local/share/todoke-demo}"
+demo_keyring_home="${XDG_DATA_HOME:-$HOME/.local/share}/todoke-demo-keyring"
+# The desk key must come from the OS keyring, never from the environment.
+unset TODOKE_DESK_KEY
+
+section() { printf '\n==== %s ====\n' "$*"; }
+
+has_display() { [[ -n "${DISPLAY:-}" || -n "${WAYLAND_DISPLAY:-}" ]]; }
+
+secret_service_running() {
+  [[ -n "${DBUS_SESSION_BUS_ADDRESS:-}" ]] &&
+    dbus-send --session --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
+      org.freedesktop.DBus.NameHasOwner string:org.freedesktop.secrets 2>/dev/null |
+    grep -q 'boolean true'
+}
+
+if [[ -z "${TODOKE_RUN_PRIVATE_SESSION:-}" ]]; then
+  section "dependencies (scripts/install-deps.sh)"
+  scripts/install-deps.sh
+
+  section "build: todoke-cli and todoke-desktop (release)"
+  cargo build --release -p todoke-cli -p todoke-desktop
+
+  section "OS keyring"
+  if secret_service_running; then
+    echo "using the Secret Service of this desktop session"
+  else
+    echo "no Secret Service on a session bus: starting a private D-Bus session with gnome-keyring"
+    echo "(keyring files in $demo_keyring_home)"
+    session=(dbus-run-session --)
+    if ! has_display; then
+      # The X server must exist before the bus, so services the bus starts can see it.
+      echo "no display: running on a virtual X server (xvfb-run); nothing will be visible"
+      export NO_AT_BRIDGE=1 WEBKIT_DISABLE_COMPOSITING_MODE=1
+      session=(xvfb-run -a "${session[@]}")
+    fi
+    TODOKE_RUN_PRIVATE_SESSION=1 exec "${session[@]}" bash "$self" "$@"
+  fi
+else
+  # Second pass, inside our own dbus-run-session.
+  mkdir -p "$demo_keyring_home"
+  printf 'todoke-demo' |
+    XDG_DATA_HOME="$demo_keyring_home" gnome-keyring-daemon --unlock --components=secrets >/dev/null
+  for _ in $(seq 1 50); do
+    secret_service_running && break
+    sleep 0.1
+  done
+  secret_service_running || { echo "gnome-keyring did not start its Secret Service" >&2; exit 1; }
+  echo "private gnome-keyring is up"
+fi
+
+section "demo desk: $desk"
+if [[ ! -d "$desk" ]] || [[ -z "$(ls -A "$desk")" ]]; then
+  "$bin/todoke-cli" --desk "$desk" init
+  "$bin/todoke-cli" --desk "$desk" generate --cases 5000 --seed 1 || {
+    echo "generating the demo cases failed; remove $desk and run this script again" >&2
+    exit 1
+  }
+else
+  echo "existing desk, left as it is"
+fi
+
+# TODO(server): start the central server here (and point the desk at it) once it exists.
+
+section "desktop app"
+app=("$bin/todoke-desktop" --desk "$desk")
+if ! has_display; then
+  echo "no display: running the app on a virtual X server (xvfb-run); nothing will be visible"
+  export NO_AT_BRIDGE=1 WEBKIT_DISABLE_COMPOSITING_MODE=1
+  app=(xvfb-run -a "${app[@]}")
+fi
+exec "${app[@]}"

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# The one test command: system packages, every core crate's tests, the desktop app's build,
+# unit tests and window smoke test, and a small benchmark run. Exits non-zero on any failure.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/todoke-target}"
+
+step="start"
+section() {
+  step="$*"
+  printf '\n==== %s ====\n' "$*"
+}
+finish() {
+  local rc=$?
+  if ((rc == 0)); then
+    printf '\n==== test.sh: PASS ====\n'
+  else
+    printf '\n==== test.sh: FAIL (exit %d) in: %s ====\n' "$rc" "$step"
+  fi
+}
+trap finish EXIT
+
+section "1/5 system dependencies (scripts/install-deps.sh)"
+scripts/install-deps.sh
+
+section "2/5 core crates: cargo test --workspace --exclude todoke-desktop"
+cargo test --workspace --exclude todoke-desktop
+
+section "3/5 desktop app: cargo build / cargo test -p todoke-desktop"
+cargo build -p todoke-desktop
+cargo test -p todoke-desktop
+
+section "4/5 desktop app: window smoke test under Xvfb"
+scripts/smoke-desktop.sh "$CARGO_TARGET_DIR/debug/todoke-desktop"
+
+section "5/5 benchmark smoke run (small size)"
+if [[ -d crates/todoke-bench ]]; then
+  mkdir -p bench-results
+  cargo run --release -p todoke-bench -- --cases 2000 --out bench-results/ci-small.json
+else
+  echo "skipped: crates/todoke-bench does not exist yet"
+fi
