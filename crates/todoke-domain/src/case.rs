@@ -176,6 +176,13 @@ pub struct Measures {
     pub family_doctor: String,
 }
 
+impl Measures {
+    /// 重症: managed in an ICU, on a ventilator or on ECMO — exactly that.
+    pub fn is_severe(&self) -> bool {
+        self.icu || self.ventilator || self.ecmo
+    }
+}
+
 /// 積極的疫学調査.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(default)]

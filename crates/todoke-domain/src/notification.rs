@@ -67,6 +67,9 @@ pub struct Notification {
     pub severity: Option<Severity>,
     /// 9. 入院の必要性.
     pub admission_needed: Option<bool>,
+    /// 新型コロナ治療薬の投与又は酸素投与の必要性 — with a risk factor, puts
+    /// the case in the notifiable scope from 2022-09-26 (see `policy`).
+    pub treatment_or_oxygen_needed: Option<bool>,
     /// 9. 届出時点の入院.
     pub admitted_at_notification: Option<bool>,
     pub admission_date_at_notification: Option<NaiveDate>,
