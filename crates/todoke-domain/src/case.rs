@@ -277,6 +277,38 @@ pub struct Publication {
     pub occupation: String,
     /// 備考.
     pub remarks: String,
+    /// 患者_年代 exactly as published ("90代", "100歳以上", "'-" …), which
+    /// `BasicInfo::reported_age_band` cannot tell apart. Empty when the cell
+    /// was empty or the case was not imported (or imported before this
+    /// field existed).
+    ///
+    /// Export writes this text while it still reads as the case's age band;
+    /// once the band has been edited to something else (or when this is
+    /// empty) the band is written in the standard spelling. The same rule
+    /// holds for every `*_text` field and `weekday` below.
+    pub age_text: String,
+    /// 患者_性別 exactly as published ("男性", "男", "'-", "―" …), which
+    /// `BasicInfo::sex` cannot tell apart. Empty when the cell was empty or
+    /// the case was not imported. Written back while it still reads as
+    /// `BasicInfo::sex`.
+    pub sex_text: String,
+    /// 曜日 exactly as published ("金", "金曜日" …). Empty when the cell was
+    /// empty or the case was not imported. Written back while it is the
+    /// weekday of `published_on`; otherwise that date's weekday is written.
+    pub weekday: String,
+    /// 公表_年月日 as published when that was not the ISO form
+    /// (`2020-01-24`) of `published_on`, e.g. "2020/1/24"; empty when it was
+    /// ISO. Written back while it still reads as `published_on`.
+    pub published_on_text: String,
+    /// 発症_年月日 as published when that was not the ISO form of
+    /// `Notification::onset_date` (which holds the date): "2020/1/21", or a
+    /// word for "no date" such as "不明", "調査中", "'-". Empty when it was
+    /// ISO or empty. Written back while it still reads as the onset date.
+    pub onset_text: String,
+    /// 確定_年月日 as published when that was not the ISO form of
+    /// `confirmed_on`, e.g. "2021/1/3"; empty when it was ISO or empty.
+    /// Written back while it still reads as `confirmed_on`.
+    pub confirmed_on_text: String,
 }
 
 /// A soft delete.

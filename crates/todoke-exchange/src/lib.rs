@@ -47,8 +47,12 @@
 //!   publisher's prefecture, a ward of the publishing city, "都内"/"県内", a
 //!   prefecture name (+ municipality). Foreign places and words ("調査中",
 //!   "都外") get no code.
-//! - Values are read in several spellings and written in one; `曜日` is
-//!   written from the date:
+//! - Values are read in several spellings. The spelling read is kept for
+//!   年代, 性別, 曜日 and the dates (`Publication::age_text`, `sex_text`,
+//!   `weekday`, `published_on_text`, `onset_text`, `confirmed_on_text`; a
+//!   date's text only when it was not the ISO form) and written back on
+//!   export (see below). A value without a kept spelling is written in the
+//!   one spelling of the "written" column; `曜日` then from the date:
 //!
 //! | column | written | also accepted |
 //! |---|---|---|
@@ -65,12 +69,24 @@
 //!   values win where the case has them, so corrections show); entered
 //!   cases from their record, without name, address, occupation or free
 //!   text (see [`write_opendata_layout`]).
+//! - **Kept spellings.** 年代, 性別, 曜日, 公表_年月日, 発症_年月日 and
+//!   確定_年月日 of an imported case are written as published ("100歳以上",
+//!   "90代", "'-", "―", "2020/1/24", "金曜日", "不明" …) while that text
+//!   still reads as the case's current value (曜日: the weekday of the
+//!   publication date). When the value was edited since (the band, sex,
+//!   onset or a date no longer matches what the text says) or no text was
+//!   kept (entered cases, cases imported before the text was kept), the
+//!   value is written in the standard spelling.
 //!
 //! # Round trip
 //! A file in the standard column order ([`OpenDataLayout`]) whose values
-//! are in the written spellings exports byte for byte as it was imported
+//! are in accepted spellings exports byte for byte as it was imported
 //! (UTF-8 with BOM or Shift_JIS, CRLF) by [`write_opendata_layout`] with the
-//! layout that [`ImportReport::layout`] names. The layout is a property of
+//! layout that [`ImportReport::layout`] names — provided each 曜日 is the
+//! publication date's weekday (a wrong one is written corrected, with a
+//! warning on import), each 曜日 is filled in (an empty one is written as
+//! the date's weekday), and cells are quoted only where the writer quotes
+//! them (when they hold `,` `"` CR or LF). The layout is a property of
 //! the file, not of a case: a store that wants to give a 16-column file back
 //! must remember it per import. Columns in another order are written
 //! back in the standard order; unknown columns are not kept.

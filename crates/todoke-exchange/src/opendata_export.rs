@@ -93,11 +93,17 @@ pub fn write_opendata<W: Write>(out: W, encoding: Encoding, cases: impl IntoIter
 /// `OpenDataLayout::Extended19`.
 ///
 /// Imported cases (`Origin::OpenDataImport` with a `Publication`) are written
-/// from what was imported, so a file in the standard spellings (see
-/// `opendata_values`) and the standard column order exports byte for byte
-/// as it was read. Where the case has a structured value the structured
-/// value is written (年代, 性別, 発症日, 居住地 text), so later corrections
-/// show; the 退院済フラグ follows the current status when that changed.
+/// from what was imported, so a file in the standard column order exports
+/// byte for byte as it was read, in whichever accepted spellings it used.
+/// Where the case has a structured value the structured value wins
+/// (年代, 性別, 発症日, 居住地 text), so later corrections show: the
+/// published spelling of 年代, 性別, 曜日 and the dates
+/// (`Publication::age_text`, `sex_text`, `weekday`, `published_on_text`,
+/// `onset_text`, `confirmed_on_text`) is written only while it still reads
+/// as the case's current value (曜日: the weekday of 公表_年月日); once the
+/// value was edited to something else, or when no spelling was kept, the
+/// value is written in the standard spelling. The 退院済フラグ follows the
+/// current status when that changed.
 ///
 /// Other cases are written from their record: No = running row number,
 /// 公表 = report date, 年代 from the age at diagnosis, 居住地 = residence
@@ -156,24 +162,29 @@ fn imported_values(case: &Case) -> [String; 19] {
         String::new()
     };
     let residence = if case.basic.residence.text.is_empty() { p.residence.clone() } else { case.basic.residence.text.clone() };
+    // The published spelling while it still says what the case says now
+    // (`published_or`), else the current value in the standard spelling.
+    let onset = case.notification.onset_date;
+    let band = case.basic.reported_age_band.or_else(|| band_at_diagnosis(case));
+    let weekday = p.published_on.map(weekday_ja);
     [
         p.number.clone(),
         p.publisher_code.clone(),
         p.prefecture_name.clone(),
         p.municipality_name.clone(),
-        format_date(p.published_on),
-        p.published_on.map(weekday_ja).unwrap_or("").to_string(),
-        format_date(case.notification.onset_date),
+        published_or(&p.published_on_text, parse_date, p.published_on, || format_date(p.published_on)),
+        published_or(&p.weekday, |t| Ok(weekday == Some(weekday_of(t))), true, || weekday.unwrap_or("").to_string()),
+        published_or(&p.onset_text, parse_onset, onset, || format_date(onset)),
         residence,
-        format_age_band(case.basic.reported_age_band.or_else(|| band_at_diagnosis(case))).to_string(),
-        format_sex(case.basic.sex).to_string(),
+        published_or(&p.age_text, parse_age_band, band, || format_age_band(band).to_string()),
+        published_or(&p.sex_text, parse_sex, case.basic.sex, || format_sex(case.basic.sex).to_string()),
         p.attribute.clone(),
         p.condition.clone(),
         p.symptoms.clone(),
         p.travel_flag.clone(),
         p.remarks.clone(),
         discharged,
-        format_date(p.confirmed_on),
+        published_or(&p.confirmed_on_text, parse_date, p.confirmed_on, || format_date(p.confirmed_on)),
         p.occupation.clone(),
         p.contact_flag.clone(),
     ]

@@ -269,6 +269,17 @@ where
     })
 }
 
+/// A date cell as published, or empty when it is exactly what
+/// `format_date` writes for `parsed` (the ISO form, or empty for no date):
+/// most files need nothing kept.
+fn text_unless_iso(raw: std::borrow::Cow<'_, str>, parsed: Option<NaiveDate>) -> String {
+    if raw == format_date(parsed) {
+        String::new()
+    } else {
+        raw.into_owned()
+    }
+}
+
 struct RowContext {
     index: [Option<usize>; 19],
     names: Vec<String>,
@@ -443,8 +454,8 @@ impl RowContext {
         }
         let published = published?;
 
-        let weekday = self.get(rec, C::Weekday);
-        let weekday = weekday.trim().trim_end_matches("曜日").trim_end_matches('曜');
+        let weekday_raw = self.get(rec, C::Weekday);
+        let weekday = weekday_of(&weekday_raw);
         if !weekday.is_empty() && weekday != weekday_ja(published) {
             notes.warn(
                 Some(line),
@@ -518,6 +529,12 @@ impl RowContext {
             confirmed_on: confirmed,
             occupation: self.get(rec, C::Occupation).into_owned(),
             remarks: self.get(rec, C::Remarks).into_owned(),
+            age_text: age_raw.into_owned(),
+            sex_text: sex_raw.into_owned(),
+            weekday: weekday_raw.into_owned(),
+            published_on_text: text_unless_iso(published_raw, Some(published)),
+            onset_text: text_unless_iso(onset_raw, onset),
+            confirmed_on_text: text_unless_iso(confirmed_raw, confirmed),
         });
         Some(case)
     }

@@ -2,8 +2,12 @@
 //! what is written on export.
 //!
 //! Import accepts the spellings seen in published files; export writes one
-//! spelling per value, so a file written in those spellings re-exports
-//! byte for byte.
+//! spelling per value when it derives a cell from a structured value. An
+//! imported case also keeps the published spelling of the lossy cells
+//! (年代, 性別, 曜日, dates: `Publication::age_text` and the like) and export
+//! writes that spelling back while it still reads as the case's value
+//! ([`published_or`]), so a file re-exports byte for byte whatever accepted
+//! spelling it used.
 //!
 //! The spellings are listed in the crate documentation (lib.rs).
 
@@ -67,6 +71,30 @@ pub(crate) fn parse_onset(raw: &str) -> Result<Option<NaiveDate>, ()> {
 
 pub(crate) fn format_date(d: Option<NaiveDate>) -> String {
     d.map(|d| d.format("%Y-%m-%d").to_string()).unwrap_or_default()
+}
+
+/// 曜日 as published, without "曜日"/"曜" and spaces: "金曜日" → "金".
+pub(crate) fn weekday_of(raw: &str) -> &str {
+    raw.trim().trim_end_matches("曜日").trim_end_matches('曜').trim()
+}
+
+/// The cell export writes for an imported value: the text as published
+/// when there is one and it still reads (`parse`) as the case's current
+/// `value`; otherwise `derive()`, the value in the standard spelling. So a
+/// value edited since the import is written as edited, and a case without
+/// the published text (entered by staff, or imported before the text was
+/// kept) is written in the standard spelling.
+pub(crate) fn published_or<T: PartialEq>(
+    text: &str,
+    parse: impl FnOnce(&str) -> Result<T, ()>,
+    value: T,
+    derive: impl FnOnce() -> String,
+) -> String {
+    if !text.is_empty() && parse(text) == Ok(value) {
+        text.to_string()
+    } else {
+        derive()
+    }
 }
 
 /// 曜日 of a date, one kanji ("金").
@@ -245,5 +273,26 @@ mod tests {
         assert_eq!(parse_lgcode("1300011"), Err(()));
         assert_eq!(parse_lgcode("東京"), Err(()));
         assert_eq!(parse_onset("調査中"), Ok(None));
+    }
+
+    #[test]
+    fn published_spelling_while_it_still_reads_as_the_value() {
+        use AgeBand::*;
+        let band = |text: &str, value| published_or(text, parse_age_band, value, || format_age_band(value).to_string());
+        assert_eq!(band("100歳以上", Some(NinetyPlus)), "100歳以上");
+        assert_eq!(band("90代", Some(NinetyPlus)), "90代");
+        assert_eq!(band("'-", Some(Unknown)), "'-");
+        // Edited since, or nothing kept: the standard spelling.
+        assert_eq!(band("100歳以上", Some(Eighties)), "80代");
+        assert_eq!(band("'-", None), "");
+        assert_eq!(band("", Some(NinetyPlus)), "90歳以上");
+        let onset = |text: &str, value| published_or(text, parse_onset, value, || format_date(value));
+        assert_eq!(onset("2020/1/21", d(2020, 1, 21)), "2020/1/21");
+        assert_eq!(onset("不明", None), "不明");
+        assert_eq!(onset("不明", d(2020, 1, 21)), "2020-01-21");
+        assert_eq!(onset("2020/1/21", d(2020, 1, 20)), "2020-01-20");
+        assert_eq!(weekday_of(" 金曜日"), "金");
+        assert_eq!(weekday_of("金曜"), "金");
+        assert_eq!(weekday_of("金"), "金");
     }
 }
