@@ -15,6 +15,7 @@ use crate::notification::Notification;
 /// Health observations are not here: they are append-only facts of their own
 /// (`Observation`).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(default)]
 pub struct Case {
     /// UUIDv7, generated where the case is first entered.
@@ -46,6 +47,7 @@ pub struct Case {
 
 /// 基本情報.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(default)]
 pub struct BasicInfo {
     /// 氏名 ★
@@ -79,6 +81,7 @@ pub struct BasicInfo {
 
 /// An address with the local-government codes that place it.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(default)]
 pub struct Address {
     /// 2-digit prefecture number as in the 6-digit code's first two digits ("13").
@@ -100,6 +103,7 @@ impl Address {
 
 /// 保護者.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(default)]
 pub struct Guardian {
     pub name: String,
@@ -109,6 +113,7 @@ pub struct Guardian {
 
 /// 担当保健所, 関係保健所, and who reported the case.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(default)]
 pub struct Jurisdiction {
     /// 担当保健所 — organisation code.
@@ -123,6 +128,7 @@ pub struct Jurisdiction {
 
 /// 検査記録 — one test. Up to four are entered at once on one screen.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(default)]
 pub struct TestRecord {
     pub id: Uuid,
@@ -146,6 +152,7 @@ pub struct TestRecord {
 
 /// 措置等 and 現在のステータス.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(default)]
 pub struct Measures {
     /// 現在のステータス.
@@ -185,6 +192,7 @@ impl Measures {
 
 /// 積極的疫学調査.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(default)]
 pub struct Investigation {
     /// 行動歴.
@@ -200,6 +208,7 @@ pub struct Investigation {
 
 /// 行動歴 — a place and a day.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(default)]
 pub struct BehaviourEntry {
     pub id: Uuid,
@@ -210,6 +219,7 @@ pub struct BehaviourEntry {
 
 /// 接触者 — a person in contact with the case; may become a case of its own.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(default)]
 pub struct Contact {
     pub id: Uuid,
@@ -225,6 +235,7 @@ pub struct Contact {
 
 /// Membership of a cluster.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(default)]
 pub struct ClusterLink {
     pub id: Uuid,
@@ -233,6 +244,7 @@ pub struct ClusterLink {
 
 /// Follow-up settings.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(default)]
 pub struct FollowUp {
     /// The health centre enabled self-report (本人入力) for this case.
@@ -245,6 +257,7 @@ pub struct FollowUp {
 /// What an open-data import carried that has no structured home (kept for a
 /// faithful export).
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(default)]
 pub struct Publication {
     /// No.
@@ -313,6 +326,7 @@ pub struct Publication {
 
 /// A soft delete.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Deletion {
     pub on: NaiveDate,
     pub by: String,

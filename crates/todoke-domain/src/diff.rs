@@ -32,6 +32,7 @@ use crate::case::Case;
 
 /// One field's change: the path (see the module docs), its value before and after.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct FieldChange {
     pub path: String,
     pub old: Value,

@@ -32,6 +32,7 @@ use crate::validate::{has_errors, validate_case, Context, Problem, RuleCode};
 /// Whether pressing "report" makes a new notification or edits the one
 /// already reported.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum ReportKind {
     /// First report for this diagnosis class: the report, submission and
@@ -44,6 +45,7 @@ pub enum ReportKind {
 
 /// What a report did, for the screen (the dates are shown).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ReportOutcome {
     pub kind: ReportKind,
     pub class: DiagnosisClass,
@@ -105,6 +107,7 @@ pub fn report(case: &mut Case, actor: &Actor, today: NaiveDate, ctx: &Context) -
 
 /// What entering a test result did to the notification.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct TestResultOutcome {
     pub class_before: Option<DiagnosisClass>,
     pub class_after: Option<DiagnosisClass>,
@@ -300,6 +303,7 @@ pub fn add_related(case: &mut Case, hc: &str) -> bool {
 
 /// Whether a new positive belongs to an existing case.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum CourseDecision {
     /// Same course of care: edit the existing notification.

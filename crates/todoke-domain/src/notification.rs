@@ -9,6 +9,7 @@ use crate::codes::*;
 /// 発生届. The tests it cites (診断方法) live on the case (`Case::tests`): the
 /// newest test entered in the tests tab is what the notification shows.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(default)]
 pub struct Notification {
     /// 1. 類型 ★
@@ -81,6 +82,7 @@ pub struct Notification {
 
 /// One press of "report" (報告).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ReportEvent {
     pub class: DiagnosisClass,
     pub reported_on: NaiveDate,
@@ -90,6 +92,7 @@ pub struct ReportEvent {
 
 /// 保健所確認済 — the responsible health centre found nothing missing or wrong.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Confirmation {
     pub on: NaiveDate,
     pub by: String,
@@ -97,6 +100,7 @@ pub struct Confirmation {
 
 /// 医師氏名, 従事する病院・診療所.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(default)]
 pub struct Doctor {
     pub name: String,
@@ -111,6 +115,7 @@ pub struct Doctor {
 
 /// 5. One vaccine dose.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(default)]
 pub struct VaccineDose {
     /// 1, 2, 3, ...
@@ -124,6 +129,7 @@ pub struct VaccineDose {
 
 /// 8. 感染経路: each route marked confirmed / presumed / unknown.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(default)]
 pub struct InfectionRoute {
     /// 飛沫・飛沫核感染.
@@ -137,6 +143,7 @@ pub struct InfectionRoute {
 
 /// 8. 感染地域.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(default)]
 pub struct InfectionRegion {
     pub certainty: Option<Certainty>,
@@ -147,6 +154,7 @@ pub struct InfectionRegion {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(default)]
 pub struct DomesticRegion {
     pub prefecture_code: String,
@@ -154,6 +162,7 @@ pub struct DomesticRegion {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(default)]
 pub struct AbroadRegion {
     pub country: String,

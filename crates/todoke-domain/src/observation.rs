@@ -8,6 +8,7 @@ use uuid::Uuid;
 use crate::codes::ObservationSource;
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(default)]
 pub struct Observation {
     pub id: Uuid,

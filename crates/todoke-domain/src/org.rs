@@ -7,6 +7,7 @@ use crate::codes::OrgKind;
 
 /// A health centre, clinic, prefecture office, lab, facility or the nation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Organisation {
     pub code: String,
     pub kind: OrgKind,
@@ -17,6 +18,7 @@ pub struct Organisation {
 
 /// Who is acting: recorded on every report, confirmation and edit.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Actor {
     pub login: String,
     pub org_code: String,

@@ -50,6 +50,7 @@ pub fn rules_date(case: &Case, today: NaiveDate) -> NaiveDate {
 
 /// Error blocks reporting and confirmation; a warning is shown and kept.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum ProblemSeverity {
     Error,
@@ -64,6 +65,7 @@ macro_rules! rule_codes {
     ($($(#[$meta:meta])* $variant:ident = $code:literal, $severity:ident;)+) => {
         /// The rule a problem breaks. Serialised as a stable snake_case code.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
         pub enum RuleCode {
             $($(#[$meta])* #[serde(rename = $code)] $variant,)+
         }
@@ -161,6 +163,7 @@ impl std::fmt::Display for RuleCode {
 
 /// One thing wrong or missing in a record.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Problem {
     /// The field: `basic.birth_date`, `tests[<id>].result_on`.
     pub path: String,

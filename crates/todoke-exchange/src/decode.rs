@@ -16,6 +16,7 @@ const CHUNK: usize = 64 * 1024;
 
 /// The encoding a file was read in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum DetectedEncoding {
     /// UTF-8 that started with a byte-order mark.

@@ -113,6 +113,7 @@ impl OpenDataColumn {
 /// order; a file imported with its columns in another order is re-exported in
 /// the standard order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum OpenDataLayout {
     /// Tokyo's original 16 columns.

@@ -16,6 +16,7 @@ pub const MAX_REPORTED_UNMAPPABLE: usize = 10_000;
 
 /// What an export wrote.
 #[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ExportReport {
     /// Cases written, one data row each (the header not counted).
     pub cases: u64,
@@ -33,6 +34,7 @@ pub struct ExportReport {
 
 /// A cell that lost a character in a Shift_JIS export.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Unmappable {
     /// Data row, 1 = the first row after the header.
     pub row: u64,

@@ -29,6 +29,7 @@ const VALUE_CHARS: usize = 100;
 
 /// What an import did.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ImportReport {
     /// The encoding the file was read in.
     pub encoding: DetectedEncoding,
@@ -56,6 +57,7 @@ pub struct ImportReport {
 
 /// A refused row: where, what and why, in Japanese and English.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct RowError {
     /// Physical line in the file where the row starts; the header is line 1.
     pub line: u64,
@@ -69,6 +71,7 @@ pub struct RowError {
 
 /// Something noticed that did not stop a row from importing.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ImportWarning {
     /// `None` for the file as a whole.
     pub line: Option<u64>,
@@ -80,6 +83,7 @@ pub struct ImportWarning {
 
 /// Passed to the progress callback every 10,000 rows and at the end.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ImportProgress {
     /// Bytes of the input consumed so far (compare with the file size).
     pub bytes_read: u64,

@@ -77,6 +77,9 @@ pub struct GeneratorConfig {
     /// entry covers get an invented health centre (as `HealthCentreDef::invent`),
     /// so an empty list means "invent them all".
     pub health_centres: Vec<HealthCentreDef>,
+    /// The last wave peaks at `end` instead of having passed: a desk in the
+    /// middle of a surge, with cases in every stage (demo desks).
+    pub surge_at_end: bool,
 }
 
 impl Default for GeneratorConfig {
@@ -89,6 +92,7 @@ impl Default for GeneratorConfig {
             region,
             start: NaiveDate::from_ymd_opt(2020, 3, 1).expect("date"),
             end: NaiveDate::from_ymd_opt(2022, 9, 25).expect("date"),
+            surge_at_end: false,
         }
     }
 }

@@ -22,9 +22,9 @@ pub(crate) struct Schedule {
 const WEEKDAY: [f64; 7] = [1.05, 1.18, 1.12, 1.06, 1.0, 0.88, 0.52];
 
 impl Schedule {
-    pub(crate) fn new<R: Rng>(rng: &mut R, start: NaiveDate, end: NaiveDate, cases: usize) -> Schedule {
+    pub(crate) fn new<R: Rng>(rng: &mut R, start: NaiveDate, end: NaiveDate, cases: usize, surge_at_end: bool) -> Schedule {
         let days = (end - start).num_days().max(0) as usize + 1;
-        let weights = wave_weights(rng, start, days);
+        let weights = wave_weights(rng, start, days, surge_at_end);
         let counts = allocate(cases as u64, &weights);
         let mut first = Vec::with_capacity(days + 1);
         let mut acc = 0u64;
@@ -67,14 +67,17 @@ impl Schedule {
     }
 }
 
-fn wave_weights<R: Rng>(rng: &mut R, start: NaiveDate, days: usize) -> Vec<f64> {
+fn wave_weights<R: Rng>(rng: &mut R, start: NaiveDate, days: usize, surge_at_end: bool) -> Vec<f64> {
     let span = days as f64;
     let waves = (days / 110).clamp(1, 8);
     let slot = span / waves as f64;
     let mut params = Vec::with_capacity(waves);
     let mut amplitude = 1.0;
     for k in 0..waves {
-        let centre = (k as f64 + 0.5 + rng.gen_range(-0.2..0.2)) * slot;
+        let mut centre = (k as f64 + 0.5 + rng.gen_range(-0.2..0.2)) * slot;
+        if surge_at_end && k + 1 == waves {
+            centre = span - 1.0;
+        }
         let sd = slot * rng.gen_range(0.10..0.17);
         params.push((centre, sd, amplitude));
         amplitude *= rng.gen_range(1.15..1.8);

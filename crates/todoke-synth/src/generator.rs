@@ -92,7 +92,7 @@ impl Generator {
             return Err(ConfigError::StartAfterEnd { start: config.start, end: config.end });
         }
         let places = Places::new(&mut stream(config.seed, 1), &config)?;
-        let schedule = Schedule::new(&mut stream(config.seed, 2), config.start, config.end, config.cases);
+        let schedule = Schedule::new(&mut stream(config.seed, 2), config.start, config.end, config.cases, config.surge_at_end);
         let clusters = clusters::plan(&mut stream(config.seed, 3), &schedule, &places, config.end);
         let phone_salt: u64 = stream(config.seed, 5).gen();
         Ok(Generator {

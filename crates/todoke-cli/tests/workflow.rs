@@ -1,0 +1,198 @@
+//! The daily desk workflow through the real `todoke-cli` binary on a real
+//! encrypted desk in a temporary folder.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+const KEY: &str = "3f1c9a5b7d2e4f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8";
+
+struct Desk {
+    _tmp: tempfile::TempDir,
+    dir: PathBuf,
+}
+
+impl Desk {
+    fn new() -> Desk {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("desk");
+        let d = Desk { _tmp: tmp, dir };
+        let out = d.run(&["init", "--org", "HC131121"]);
+        assert!(out.status.success(), "init failed: {}", stderr(&out));
+        d
+    }
+
+    fn cmd(&self) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_todoke-cli"));
+        c.arg("--desk").arg(&self.dir).env("TODOKE_DESK_KEY", KEY).env("TODOKE_USER", "hc-staff-01").env_remove("TODOKE_LANG");
+        c
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        self.cmd().args(args).output().unwrap()
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(out.status.success(), "todoke-cli {args:?} failed: {}", stderr(&out));
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    fn file(&self, name: &str, content: &str) -> PathBuf {
+        let p = self.dir.parent().unwrap().join(name);
+        std::fs::write(&p, content).unwrap();
+        p
+    }
+
+    fn json(&self, args: &[&str]) -> Value {
+        serde_json::from_str(&self.ok(args)).unwrap()
+    }
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+/// A minimal surge-time case (DOMAIN.md §4.1) as a clinic would enter it.
+fn minimum_case() -> String {
+    r#"{
+      "basic": {
+        "name": "山田 花子", "name_kana": "ヤマダ ハナコ",
+        "birth_date": "1979-04-12", "sex": "female",
+        "residence": { "prefecture_code": "13", "municipality_code": "131121", "text": "東京都世田谷区太子堂2-3-4", "phone": "03-1234-5678" },
+        "phone": "090-1111-2222"
+      },
+      "jurisdiction": { "responsible_health_centre": "HC131121" },
+      "notification": { "diagnosis_class": "confirmed", "diagnosis_date": "2022-07-20" },
+      "tests": [ { "method": "nucleic_acid", "specimen": "nasopharyngeal_swab", "collected_on": "2022-07-19", "result_on": "2022-07-20", "result": "positive" } ]
+    }"#
+    .to_string()
+}
+
+#[test]
+fn daily_workflow_create_report_confirm_status_observe_search_export() {
+    let desk = Desk::new();
+    let new = desk.file("new.json", &minimum_case());
+    let id = desk.ok(&["case", "new", s(&new)]).trim().to_string();
+    assert_eq!(id.len(), 36, "case new prints the new id, got {id:?}");
+
+    let reported = desk.ok(&["notify", &id]);
+    assert!(reported.contains("報告しました"), "{reported}");
+    let case = desk.json(&["case", "show", &id]);
+    let today = case["notification"]["report_date"].as_str().expect("report date set").to_string();
+    assert_eq!(case["notification"]["submitted_on"], case["notification"]["report_date"]);
+    assert_eq!(case["notification"]["received_on"], case["notification"]["report_date"]);
+
+    // Reporting again for the same class is an edit: the dates stay.
+    let again = desk.ok(&["notify", &id]);
+    assert!(again.contains("報告日は変わりません"), "{again}");
+    assert_eq!(desk.json(&["case", "show", &id])["notification"]["report_date"].as_str(), Some(today.as_str()));
+
+    desk.ok(&["confirm", &id]);
+    desk.ok(&["status", &id, "自宅療養中"]);
+    let obs = desk.file("obs.json", r#"{"observed_at":"2022-07-21T09:00:00+09:00","temperature":37.8,"spo2":96,"cough_or_runny_nose":true,"source":"patient"}"#);
+    desk.ok(&["observe", &id, s(&obs)]);
+
+    let detail = desk.json(&["case", "show", &id, "--detail"]);
+    assert_eq!(detail["case"]["measures"]["current_status"], "home_recovery");
+    assert!(detail["case"]["notification"]["health_centre_confirmation"]["by"].as_str() == Some("hc-staff-01"));
+    assert_eq!(detail["observations"].as_array().unwrap().len(), 1);
+    assert!(detail["history"].as_array().unwrap().len() >= 4, "history: {}", detail["history"]);
+
+    // Search finds her by hiragana, half-width katakana, kanji, phone and id prefix.
+    for q in ["やまだ", "ﾔﾏﾀﾞ ﾊﾅ", "花子", "09011112222", "090-1111-2222", &id[..8]] {
+        let rows = desk.json(&["case", "list", "--search", q, "--json"]);
+        let rows = rows.as_array().unwrap();
+        assert_eq!(rows.len(), 1, "search {q:?} → {rows:?}");
+        assert_eq!(rows[0]["id"].as_str(), Some(id.as_str()));
+    }
+    let none = desk.json(&["case", "list", "--search", "さとう", "--json"]);
+    assert!(none.as_array().unwrap().is_empty());
+    let unconfirmed = desk.json(&["case", "list", "--unconfirmed", "--json"]);
+    assert!(unconfirmed.as_array().unwrap().is_empty(), "confirmed case must not be listed as unconfirmed");
+
+    // Export in Shift_JIS: a spreadsheet expecting CP932 reads the name back.
+    let out = desk.dir.parent().unwrap().join("cases-sjis.csv");
+    desk.ok(&["export", s(&out), "--encoding", "sjis"]);
+    let bytes = std::fs::read(&out).unwrap();
+    let (text, _, had_errors) = encoding_rs::SHIFT_JIS.decode(&bytes);
+    assert!(!had_errors);
+    assert!(text.contains("山田 花子") || text.contains("山田　花子"), "{text}");
+    assert!(text.contains("\r\n"));
+}
+
+#[test]
+fn invalid_case_lists_every_problem_and_writes_nothing() {
+    let desk = Desk::new();
+    let mut case: Value = serde_json::from_str(&minimum_case()).unwrap();
+    case["basic"]["name"] = "".into();
+    case["notification"]["report_date"] = "2022-07-18".into(); // before diagnosis 2022-07-20
+    case["tests"][0]["result_on"] = "2022-07-10".into(); // before collection
+    let f = desk.file("bad.json", &case.to_string());
+    let out = desk.run(&["case", "new", s(&f)]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    for rule in ["required", "report_before_diagnosis", "result_before_collection"] {
+        assert!(err.contains(rule), "missing {rule} in:\n{err}");
+    }
+    assert!(err.contains("basic.name"), "{err}");
+    let rows = desk.json(&["case", "list", "--json"]);
+    assert!(rows.as_array().unwrap().is_empty(), "nothing may be written");
+    // English on request.
+    let out = desk.cmd().args(["--lang", "en", "case", "new", s(&f)]).output().unwrap();
+    assert!(stderr(&out).contains("Nothing was saved"), "{}", stderr(&out));
+}
+
+#[test]
+fn template_is_a_complete_case_that_case_new_accepts() {
+    let desk = Desk::new();
+    let template = desk.ok(&["case", "template"]);
+    let v: Value = serde_json::from_str(&template).unwrap();
+    assert!(v["notification"]["vaccinations"].as_array().unwrap().len() >= 2);
+    assert!(v["tests"].as_array().unwrap().len() >= 4);
+    let f = desk.file("template.json", &template);
+    let id = desk.ok(&["case", "new", s(&f)]).trim().to_string();
+    let shown = desk.json(&["case", "show", &id]);
+    assert_eq!(shown["basic"]["name"], v["basic"]["name"]);
+    // What `case show` prints, `case edit` takes back.
+    let mut edited = shown.clone();
+    edited["basic"]["occupation"] = "保育士".into();
+    let f = desk.file("edit.json", &edited.to_string());
+    desk.ok(&["case", "edit", &id, s(&f)]);
+    assert_eq!(desk.json(&["case", "show", &id])["basic"]["occupation"], "保育士");
+}
+
+#[test]
+fn wrong_key_and_missing_desk_are_clear_errors() {
+    let desk = Desk::new();
+    let out = desk.cmd().env("TODOKE_DESK_KEY", "00".repeat(32)).args(["case", "list"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(5), "{}", stderr(&out));
+    let tmp = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_todoke-cli"))
+        .arg("--desk")
+        .arg(tmp.path().join("nothing-here"))
+        .env("TODOKE_DESK_KEY", KEY)
+        .args(["case", "list"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(5), "{}", stderr(&out));
+}
+
+#[test]
+fn generate_then_list_with_filters() {
+    let desk = Desk::new();
+    desk.ok(&["generate", "--cases", "300", "--seed", "3"]);
+    let all = desk.json(&["case", "list", "--json"]);
+    assert_eq!(all.as_array().unwrap().len(), 300, "--json prints every match without --limit");
+    let limited = desk.json(&["case", "list", "--json", "--limit", "10"]);
+    assert_eq!(limited.as_array().unwrap().len(), 10);
+    let home = desk.json(&["case", "list", "--json", "--status", "home_recovery"]);
+    let home = home.as_array().unwrap();
+    assert!(!home.is_empty());
+    assert!(home.iter().all(|r| r["current_status"] == "home_recovery"));
+}

@@ -1,0 +1,78 @@
+//! One error type for every desk action, shaped for people: a stable code
+//! callers can match on, and a message in Japanese and English.
+
+use serde::Serialize;
+use todoke_domain::validate::Problem;
+
+/// Stable codes; callers match these, never message strings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    Invalid,
+    NotFound,
+    NotInitialised,
+    AlreadyInitialised,
+    WrongKey,
+    Keyring,
+    BadInput,
+    Io,
+    Storage,
+}
+
+#[derive(Debug, Clone, Serialize, thiserror::Error)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[error("{message_en}")]
+pub struct DeskError {
+    pub code: ErrorCode,
+    pub message_ja: String,
+    pub message_en: String,
+    /// Every problem found, for `Invalid`.
+    pub problems: Vec<Problem>,
+}
+
+impl DeskError {
+    pub fn new(code: ErrorCode, ja: impl Into<String>, en: impl Into<String>) -> Self {
+        DeskError { code, message_ja: ja.into(), message_en: en.into(), problems: Vec::new() }
+    }
+
+    pub fn invalid(problems: Vec<Problem>) -> Self {
+        let n = problems.len();
+        DeskError {
+            code: ErrorCode::Invalid,
+            message_ja: format!("入力に{n}件の問題があります。保存していません。"),
+            message_en: format!("{n} problem(s) in the input. Nothing was saved."),
+            problems,
+        }
+    }
+
+    pub fn not_found(id: &str) -> Self {
+        Self::new(
+            ErrorCode::NotFound,
+            format!("症例 {id} は見つかりません。IDを確認してください。"),
+            format!("No case {id} on this desk. Check the ID."),
+        )
+    }
+
+    /// The desk is locked (after inactivity). Reported as `NotInitialised` (no open
+    /// database) until a `Locked` code exists (it needs a CLI exit-code arm).
+    pub fn locked() -> Self {
+        Self::new(
+            ErrorCode::NotInitialised,
+            "窓口はロックされています。ロックを解除してください。",
+            "The desk is locked. Unlock it first.",
+        )
+    }
+
+    pub fn bad_input(ja: impl Into<String>, en: impl Into<String>) -> Self {
+        Self::new(ErrorCode::BadInput, ja, en)
+    }
+
+    pub fn io(what: &str, e: std::io::Error) -> Self {
+        Self::new(
+            ErrorCode::Io,
+            format!("{what} を読み書きできません: {e}"),
+            format!("Cannot read or write {what}: {e}"),
+        )
+    }
+}

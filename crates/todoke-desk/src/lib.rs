@@ -1,0 +1,17 @@
+//! The desk's API surface: every action a desk user takes, whether from the
+//! command line (`todoke-cli`) or the desktop app. Callers translate; the
+//! rules live in `todoke-domain`, persistence in `todoke-store`.
+
+mod actions;
+mod clock;
+mod error;
+mod service;
+mod transfer;
+
+pub use actions::{
+    code_lists, CodeLabel, CodeLists, DeskStatus, ExportEncoding, FormCheck, Progress, SessionInfo, SpecimensOfMethod, TestsSaved,
+};
+pub use clock::{today_jst, Clock, FixedClock, SystemClock};
+pub use error::{DeskError, ErrorCode};
+pub use service::{DeskService, SaveResult};
+pub use transfer::{ExportFormat, ExportSummary, ImportSummary};

@@ -1,0 +1,27 @@
+//! Desk settings kept inside the encrypted database (`meta` table): which
+//! organisation this desk works for, and other small facts. Not personal data,
+//! but kept encrypted all the same so that a stolen file says nothing.
+
+use rusqlite::{params, OptionalExtension};
+
+use crate::desk::Desk;
+use crate::error::Result;
+
+/// The organisation code (health centre, clinic …) this desk works for.
+pub const ORG_CODE: &str = "org_code";
+
+impl Desk {
+    /// A setting's value, if set.
+    pub fn setting(&self, key: &str) -> Result<Option<String>> {
+        Ok(self.conn.query_row("SELECT value FROM meta WHERE key = ?1", params![key], |r| r.get(0)).optional()?)
+    }
+
+    /// Sets a setting (durably, like every other write).
+    pub fn set_setting(&mut self, key: &str, value: &str) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            params![key, value],
+        )?;
+        Ok(())
+    }
+}
