@@ -254,11 +254,9 @@ fn set_in_list(list: &mut Vec<Value>, id: &str, rest: &[Segment<'_>], new: &Valu
 
 /// Puts the listed ids first in the given order; items not listed (added
 /// elsewhere meanwhile) keep their relative order after them.
-fn reorder(list: &mut Vec<Value>, order: &Value, full: &str) -> Result<(), DiffError> {
+fn reorder(list: &mut [Value], order: &Value, full: &str) -> Result<(), DiffError> {
     let order = order.as_array().ok_or_else(|| DiffError::Invalid(format!("{full}: order must be a list of ids")))?;
-    let rank = |v: &Value| -> usize {
-        item_id(v).and_then(|id| order.iter().position(|o| o.as_str() == Some(id))).unwrap_or(order.len())
-    };
+    let rank = |v: &Value| -> usize { item_id(v).and_then(|id| order.iter().position(|o| o.as_str() == Some(id))).unwrap_or(order.len()) };
     list.sort_by_key(rank);
     Ok(())
 }
@@ -266,8 +264,8 @@ fn reorder(list: &mut Vec<Value>, order: &Value, full: &str) -> Result<(), DiffE
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::codes::*;
     use crate::case::*;
+    use crate::codes::*;
     use chrono::NaiveDate;
     use uuid::Uuid;
 
@@ -424,7 +422,12 @@ mod tests {
         b.measures.current_status = Some(CurrentStatus::HomeRecovery);
         b.investigation.contacts[0].kind = Some(ContactKind::Household);
         b.investigation.contacts.push(Contact { id: Uuid::from_u128(11), name: "山田 次郎".into(), ..Default::default() });
-        b.investigation.behaviour.push(BehaviourEntry { id: Uuid::from_u128(20), date: date(2022, 7, 30), place: "飲食店".into(), note: String::new() });
+        b.investigation.behaviour.push(BehaviourEntry {
+            id: Uuid::from_u128(20),
+            date: date(2022, 7, 30),
+            place: "飲食店".into(),
+            note: String::new(),
+        });
         b.notification.vaccinations.push(crate::notification::VaccineDose { dose: 1, ..Default::default() });
         variants.push(b.clone());
         let mut c = b.clone();
@@ -432,7 +435,8 @@ mod tests {
         c.investigation.contacts.remove(0);
         c.basic.guardian = Some(Guardian { name: "保護者".into(), ..Default::default() });
         c.publication = Some(Publication { number: "12".into(), ..Default::default() });
-        c.notification.infection_region.domestic = Some(crate::notification::DomesticRegion { prefecture_code: "13".into(), municipality_code: "131016".into() });
+        c.notification.infection_region.domestic =
+            Some(crate::notification::DomesticRegion { prefecture_code: "13".into(), municipality_code: "131016".into() });
         variants.push(c);
         let mut d = a.clone();
         d.id = Uuid::from_u128(2);

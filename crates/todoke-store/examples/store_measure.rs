@@ -15,24 +15,80 @@ use todoke_store::{CaseQuery, Desk, MemoryKeys, SortKey};
 use uuid::Uuid;
 
 const SURNAMES: &[(&str, &str, u32)] = &[
-    ("佐藤", "サトウ", 190), ("鈴木", "スズキ", 180), ("高橋", "タカハシ", 140), ("田中", "タナカ", 135),
-    ("伊藤", "イトウ", 110), ("渡辺", "ワタナベ", 110), ("山本", "ヤマモト", 110), ("中村", "ナカムラ", 105),
-    ("小林", "コバヤシ", 100), ("加藤", "カトウ", 90), ("吉田", "ヨシダ", 85), ("山田", "ヤマダ", 80),
-    ("佐々木", "ササキ", 70), ("山口", "ヤマグチ", 65), ("松本", "マツモト", 63), ("井上", "イノウエ", 60),
-    ("木村", "キムラ", 58), ("林", "ハヤシ", 55), ("斎藤", "サイトウ", 55), ("清水", "シミズ", 54),
-    ("山崎", "ヤマザキ", 50), ("森", "モリ", 48), ("池田", "イケダ", 45), ("橋本", "ハシモト", 45),
-    ("阿部", "アベ", 44), ("石川", "イシカワ", 43), ("山下", "ヤマシタ", 42), ("中島", "ナカジマ", 41),
-    ("石井", "イシイ", 40), ("小川", "オガワ", 39), ("前田", "マエダ", 38), ("岡田", "オカダ", 37),
-    ("長谷川", "ハセガワ", 36), ("藤田", "フジタ", 35), ("後藤", "ゴトウ", 34), ("近藤", "コンドウ", 33),
-    ("村上", "ムラカミ", 32), ("遠藤", "エンドウ", 31), ("青木", "アオキ", 30), ("坂本", "サカモト", 30),
-    ("鬼塚", "オニツカ", 2), ("勅使河原", "テシガワラ", 1), ("小鳥遊", "タカナシ", 1), ("五十嵐", "イガラシ", 15),
+    ("佐藤", "サトウ", 190),
+    ("鈴木", "スズキ", 180),
+    ("高橋", "タカハシ", 140),
+    ("田中", "タナカ", 135),
+    ("伊藤", "イトウ", 110),
+    ("渡辺", "ワタナベ", 110),
+    ("山本", "ヤマモト", 110),
+    ("中村", "ナカムラ", 105),
+    ("小林", "コバヤシ", 100),
+    ("加藤", "カトウ", 90),
+    ("吉田", "ヨシダ", 85),
+    ("山田", "ヤマダ", 80),
+    ("佐々木", "ササキ", 70),
+    ("山口", "ヤマグチ", 65),
+    ("松本", "マツモト", 63),
+    ("井上", "イノウエ", 60),
+    ("木村", "キムラ", 58),
+    ("林", "ハヤシ", 55),
+    ("斎藤", "サイトウ", 55),
+    ("清水", "シミズ", 54),
+    ("山崎", "ヤマザキ", 50),
+    ("森", "モリ", 48),
+    ("池田", "イケダ", 45),
+    ("橋本", "ハシモト", 45),
+    ("阿部", "アベ", 44),
+    ("石川", "イシカワ", 43),
+    ("山下", "ヤマシタ", 42),
+    ("中島", "ナカジマ", 41),
+    ("石井", "イシイ", 40),
+    ("小川", "オガワ", 39),
+    ("前田", "マエダ", 38),
+    ("岡田", "オカダ", 37),
+    ("長谷川", "ハセガワ", 36),
+    ("藤田", "フジタ", 35),
+    ("後藤", "ゴトウ", 34),
+    ("近藤", "コンドウ", 33),
+    ("村上", "ムラカミ", 32),
+    ("遠藤", "エンドウ", 31),
+    ("青木", "アオキ", 30),
+    ("坂本", "サカモト", 30),
+    ("鬼塚", "オニツカ", 2),
+    ("勅使河原", "テシガワラ", 1),
+    ("小鳥遊", "タカナシ", 1),
+    ("五十嵐", "イガラシ", 15),
 ];
 const GIVEN: &[(&str, &str)] = &[
-    ("太郎", "タロウ"), ("花子", "ハナコ"), ("一郎", "イチロウ"), ("優子", "ユウコ"), ("翔太", "ショウタ"),
-    ("美咲", "ミサキ"), ("健", "ケン"), ("陽菜", "ヒナ"), ("大輔", "ダイスケ"), ("さくら", "サクラ"),
-    ("誠", "マコト"), ("愛", "アイ"), ("蓮", "レン"), ("結衣", "ユイ"), ("拓也", "タクヤ"), ("彩", "アヤ"),
-    ("直樹", "ナオキ"), ("恵子", "ケイコ"), ("浩", "ヒロシ"), ("由美", "ユミ"), ("悠真", "ユウマ"), ("葵", "アオイ"),
-    ("和夫", "カズオ"), ("幸子", "サチコ"), ("隆", "タカシ"), ("明美", "アケミ"), ("湊", "ミナト"), ("凛", "リン"),
+    ("太郎", "タロウ"),
+    ("花子", "ハナコ"),
+    ("一郎", "イチロウ"),
+    ("優子", "ユウコ"),
+    ("翔太", "ショウタ"),
+    ("美咲", "ミサキ"),
+    ("健", "ケン"),
+    ("陽菜", "ヒナ"),
+    ("大輔", "ダイスケ"),
+    ("さくら", "サクラ"),
+    ("誠", "マコト"),
+    ("愛", "アイ"),
+    ("蓮", "レン"),
+    ("結衣", "ユイ"),
+    ("拓也", "タクヤ"),
+    ("彩", "アヤ"),
+    ("直樹", "ナオキ"),
+    ("恵子", "ケイコ"),
+    ("浩", "ヒロシ"),
+    ("由美", "ユミ"),
+    ("悠真", "ユウマ"),
+    ("葵", "アオイ"),
+    ("和夫", "カズオ"),
+    ("幸子", "サチコ"),
+    ("隆", "タカシ"),
+    ("明美", "アケミ"),
+    ("湊", "ミナト"),
+    ("凛", "リン"),
 ];
 
 struct Rng(u64);
@@ -70,7 +126,8 @@ fn make_case(rng: &mut Rng) -> Case {
     c.basic.name_kana = format!("{sr} {gr}");
     c.basic.birth_date = NaiveDate::from_ymd_opt(1930 + rng.below(90) as i32, 1 + rng.below(12) as u32, 1 + rng.below(28) as u32);
     c.basic.sex = Some(if rng.below(2) == 0 { Sex::Male } else { Sex::Female });
-    c.basic.phone = if rng.below(10) < 8 { format!("0{}0-{:04}-{:04}", 7 + rng.below(3), rng.below(10000), rng.below(10000)) } else { String::new() };
+    c.basic.phone =
+        if rng.below(10) < 8 { format!("0{}0-{:04}-{:04}", 7 + rng.below(3), rng.below(10000), rng.below(10000)) } else { String::new() };
     c.basic.residence.text = "東京都世田谷区太子堂1-2-3".into();
     c.basic.residence.municipality_code = "131121".into();
     c.jurisdiction.responsible_health_centre = format!("HC13{:04}", rng.below(30));
@@ -142,7 +199,12 @@ fn main() {
         println!("optimize (ANALYZE): {:.1} s", t.elapsed().as_secs_f64());
         desk
     };
-    let size = std::fs::metadata(dir.join("desk.db")).unwrap().len() + std::fs::metadata(dir.join("desk.db-wal")).map(|m| m.len()).unwrap_or(0);
+    if let Ok(mib) = std::env::var("CACHE_MIB") {
+        desk.set_cache_mib(mib.parse().unwrap()).unwrap();
+        println!("page cache: {mib} MiB");
+    }
+    let size =
+        std::fs::metadata(dir.join("desk.db")).unwrap().len() + std::fs::metadata(dir.join("desk.db-wal")).map(|m| m.len()).unwrap_or(0);
     println!("database size: {:.0} MiB", size as f64 / 1048576.0);
 
     if let Ok(text) = std::env::var("EXPLAIN_TEXT") {
@@ -161,11 +223,17 @@ fn main() {
     println!("case_count: {total} in {:.1} ms", t.elapsed().as_secs_f64() * 1000.0);
     let mut people = Vec::new();
     for _ in 0..40 {
-        let q = CaseQuery { limit: Some(10), offset: rng.below(total.saturating_sub(10)) as usize, sort: SortKey::LastChange, ..Default::default() };
+        let q = CaseQuery {
+            limit: Some(10),
+            offset: rng.below(total.saturating_sub(10)) as usize,
+            sort: SortKey::LastChange,
+            ..Default::default()
+        };
         people.extend(desk.search(&q).unwrap());
     }
 
-    let kinds: Vec<(&str, Box<dyn Fn(&todoke_store::CaseSummary) -> String>)> = vec![
+    type MakeText = Box<dyn Fn(&todoke_store::CaseSummary) -> String>;
+    let kinds: Vec<(&str, MakeText)> = vec![
         ("kana 1 char (hiragana)", Box::new(|c| hira(&c.name_kana.chars().take(1).collect::<String>()))),
         ("kana 2 chars", Box::new(|c| c.name_kana.chars().take(2).collect())),
         ("kana 3 chars (katakana)", Box::new(|c| c.name_kana.chars().take(3).collect())),
@@ -219,9 +287,24 @@ fn main() {
         ("list: status, newest 50", CaseQuery { status: Some(CurrentStatus::Died), limit: Some(50), ..Default::default() }),
         ("list: unconfirmed, 50", CaseQuery { unconfirmed_only: true, limit: Some(50), ..Default::default() }),
         ("list: by name, 50", CaseQuery { sort: SortKey::Name, ascending: true, limit: Some(50), ..Default::default() }),
-        ("list: hc + date range", CaseQuery { responsible_health_centre: Some("HC130007".into()), report_from: NaiveDate::from_ymd_opt(2021, 6, 1), report_to: NaiveDate::from_ymd_opt(2021, 6, 30), limit: Some(50), ..Default::default() }),
+        (
+            "list: hc + date range",
+            CaseQuery {
+                responsible_health_centre: Some("HC130007".into()),
+                report_from: NaiveDate::from_ymd_opt(2021, 6, 1),
+                report_to: NaiveDate::from_ymd_opt(2021, 6, 30),
+                limit: Some(50),
+                ..Default::default()
+            },
+        ),
     ] {
-        let lat: Vec<Duration> = (0..50).map(|_| { let t = Instant::now(); desk.search(&q).unwrap(); t.elapsed() }).collect();
+        let lat: Vec<Duration> = (0..50)
+            .map(|_| {
+                let t = Instant::now();
+                desk.search(&q).unwrap();
+                t.elapsed()
+            })
+            .collect();
         all.extend(lat.iter().copied());
         report(&format!("B1 {name}"), lat);
     }
@@ -239,14 +322,32 @@ fn main() {
             t.id = Uuid::now_v7();
             c.tests.push(t);
         }
-        c.investigation.contacts = (0..3).map(|i| Contact { id: Uuid::now_v7(), name: format!("接触 {i}"), kind: Some(ContactKind::Household), ..Default::default() }).collect();
+        c.investigation.contacts = (0..3)
+            .map(|i| Contact { id: Uuid::now_v7(), name: format!("接触 {i}"), kind: Some(ContactKind::Household), ..Default::default() })
+            .collect();
         desk.update_case(&c, &actor).unwrap();
         c.measures.hospital = "○○病院".into();
         desk.update_case(&c, &actor).unwrap();
-        let obs: Vec<Observation> = (0..14).map(|d| Observation { id: Uuid::now_v7(), case_id: *id, observed_at: Some(chrono::DateTime::parse_from_rfc3339(&format!("2022-08-{:02}T09:00:00+09:00", d + 1)).unwrap()), temperature: Some(36.5), spo2: Some(97), ..Default::default() }).collect();
+        let obs: Vec<Observation> = (0..14)
+            .map(|d| Observation {
+                id: Uuid::now_v7(),
+                case_id: *id,
+                observed_at: Some(chrono::DateTime::parse_from_rfc3339(&format!("2022-08-{:02}T09:00:00+09:00", d + 1)).unwrap()),
+                temperature: Some(36.5),
+                spo2: Some(97),
+                ..Default::default()
+            })
+            .collect();
         desk.bulk_add_observations(obs, 100).unwrap();
     }
-    let lat: Vec<Duration> = (0..500).map(|i| { let t = Instant::now(); let d = desk.open_case(ids[i % ids.len()]).unwrap().unwrap(); assert_eq!(d.observations.len(), 14); t.elapsed() }).collect();
+    let lat: Vec<Duration> = (0..500)
+        .map(|i| {
+            let t = Instant::now();
+            let d = desk.open_case(ids[i % ids.len()]).unwrap().unwrap();
+            assert_eq!(d.observations.len(), 14);
+            t.elapsed()
+        })
+        .collect();
     report("B2 open_case (4 tests, 14 obs)", lat);
 
     // B3: single durable edits, then the same many in one transaction.
@@ -270,7 +371,16 @@ fn main() {
         println!("B3 2000 edits back to back, each its own txn ({durability:?}): {:.0} edits/s", 2000.0 / t.elapsed().as_secs_f64());
     }
     desk.set_durability(todoke_store::Durability::PowerLoss).unwrap();
-    let batch: Vec<Case> = people.iter().take(400).enumerate().map(|(i, p)| { let mut c = desk.get_case(p.id).unwrap().unwrap(); c.basic.occupation = format!("職{i}"); c }).collect();
+    let batch: Vec<Case> = people
+        .iter()
+        .take(400)
+        .enumerate()
+        .map(|(i, p)| {
+            let mut c = desk.get_case(p.id).unwrap().unwrap();
+            c.basic.occupation = format!("職{i}");
+            c
+        })
+        .collect();
     let t = Instant::now();
     for chunk in batch.chunks(100) {
         desk.update_cases(chunk, &actor).unwrap();

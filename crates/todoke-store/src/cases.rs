@@ -76,16 +76,19 @@ pub(crate) fn write_create(conn: &Connection, case: &Case, actor: &Actor, now: &
     let row = CaseRow::of(&case);
     let doc = case_json(&case);
     let op_id = Uuid::now_v7();
-    let seq = insert_op(conn, &NewOp {
-        op_id,
-        entity: "case",
-        entity_id: row.id.clone(),
-        case_id: Some(case.id),
-        kind: kind::CASE_CREATE,
-        payload: format!("{{\"case\":{doc}}}"),
-        base_versions: "{}".into(),
-        created_at: &now.text,
-    })?;
+    let seq = insert_op(
+        conn,
+        &NewOp {
+            op_id,
+            entity: "case",
+            entity_id: row.id.clone(),
+            case_id: Some(case.id),
+            kind: kind::CASE_CREATE,
+            payload: format!("{{\"case\":{doc}}}"),
+            base_versions: "{}".into(),
+            created_at: &now.text,
+        },
+    )?;
     insert_case(conn, &row, &doc, 1, seq)?;
     let history = NewHistory { case_id: &row.id, seq, op_id, kind: kind::CASE_CREATE, at: &now.text, actor, changes: "[]" };
     insert_history(conn, &history)?;
@@ -107,20 +110,22 @@ fn write_update(conn: &Connection, current: Stored, new: &Case, actor: &Actor, n
     let doc = case_json(&case);
     let changes_json = serde_json::to_string(&changes).expect("changes serialise");
     let op_id = Uuid::now_v7();
-    let seq = insert_op(conn, &NewOp {
-        op_id,
-        entity: "case",
-        entity_id: row.id.clone(),
-        case_id: Some(case.id),
-        kind: kind::CASE_UPDATE,
-        payload: format!("{{\"changes\":{changes_json}}}"),
-        base_versions: base_versions(conn, "case", &row.id, &changes)?,
-        created_at: &now.text,
-    })?;
+    let seq = insert_op(
+        conn,
+        &NewOp {
+            op_id,
+            entity: "case",
+            entity_id: row.id.clone(),
+            case_id: Some(case.id),
+            kind: kind::CASE_UPDATE,
+            payload: format!("{{\"changes\":{changes_json}}}"),
+            base_versions: base_versions(conn, "case", &row.id, &changes)?,
+            created_at: &now.text,
+        },
+    )?;
     let rev = current.rev + 1;
     update_case_row(conn, &current, &row, &doc, rev, seq)?;
-    let history =
-        NewHistory { case_id: &row.id, seq, op_id, kind: kind::CASE_UPDATE, at: &now.text, actor, changes: &changes_json };
+    let history = NewHistory { case_id: &row.id, seq, op_id, kind: kind::CASE_UPDATE, at: &now.text, actor, changes: &changes_json };
     insert_history(conn, &history)?;
     Ok(SavedCase { case, rev, op_id: Some(op_id), changes })
 }
@@ -131,9 +136,7 @@ fn load_existing(conn: &Connection, id: Uuid) -> Result<Stored> {
 
 /// Whether two field paths touch the same data (equal, or one inside the other).
 fn overlaps(a: &str, b: &str) -> bool {
-    let inside = |outer: &str, inner: &str| {
-        inner.strip_prefix(outer).is_some_and(|rest| rest.is_empty() || rest.starts_with(['.', '[']))
-    };
+    let inside = |outer: &str, inner: &str| inner.strip_prefix(outer).is_some_and(|rest| rest.is_empty() || rest.starts_with(['.', '[']));
     inside(a, b) || inside(b, a)
 }
 
@@ -168,11 +171,8 @@ impl Desk {
         let current = load_existing(&tx, new.id)?;
         let mine = diff::changes(base, new);
         let theirs = diff::changes(base, &current.case);
-        let clashes: Vec<String> = mine
-            .iter()
-            .filter(|m| theirs.iter().any(|t| overlaps(&m.path, &t.path)))
-            .map(|m| m.path.clone())
-            .collect();
+        let clashes: Vec<String> =
+            mine.iter().filter(|m| theirs.iter().any(|t| overlaps(&m.path, &t.path))).map(|m| m.path.clone()).collect();
         if !clashes.is_empty() {
             return Err(StoreError::EditConflict { id: new.id.to_string(), fields: clashes });
         }
@@ -282,9 +282,7 @@ impl Desk {
     }
 
     fn pending_ops_of(&self, case_id: &str) -> Result<Vec<OutboxOp>> {
-        let sql = format!(
-            "SELECT {OP_COLUMNS} FROM outbox WHERE case_id = ?1 AND status IN ('pending', 'sent') ORDER BY seq"
-        );
+        let sql = format!("SELECT {OP_COLUMNS} FROM outbox WHERE case_id = ?1 AND status IN ('pending', 'sent') ORDER BY seq");
         let mut stmt = self.conn.prepare_cached(&sql)?;
         let ops = stmt.query_map([case_id], op_from_row)?.collect::<rusqlite::Result<_>>()?;
         Ok(ops)

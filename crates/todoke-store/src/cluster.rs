@@ -18,8 +18,8 @@ pub(crate) fn load_cluster(conn: &Connection, id: Uuid) -> Result<Option<(Cluste
         .query_row([id.to_string()], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))
         .optional()?;
     row.map(|(doc, rev)| {
-        let cluster = serde_json::from_str(&doc)
-            .map_err(|e| StoreError::Corrupt { what: "cluster", id: id.to_string(), message: e.to_string() })?;
+        let cluster =
+            serde_json::from_str(&doc).map_err(|e| StoreError::Corrupt { what: "cluster", id: id.to_string(), message: e.to_string() })?;
         Ok((cluster, rev))
     })
     .transpose()
@@ -49,16 +49,19 @@ impl Desk {
                 (kind::CLUSTER_UPDATE, payload, base_versions(&tx, "cluster", &id, &changes)?, rev + 1)
             }
         };
-        let seq = insert_op(&tx, &NewOp {
-            op_id: Uuid::now_v7(),
-            entity: "cluster",
-            entity_id: id.clone(),
-            case_id: None,
-            kind,
-            payload,
-            base_versions: base,
-            created_at: &now.text,
-        })?;
+        let seq = insert_op(
+            &tx,
+            &NewOp {
+                op_id: Uuid::now_v7(),
+                entity: "cluster",
+                entity_id: id.clone(),
+                case_id: None,
+                kind,
+                payload,
+                base_versions: base,
+                created_at: &now.text,
+            },
+        )?;
         tx.prepare_cached(
             "INSERT INTO cluster (id, rev, changed_seq, name, doc) VALUES (?1, ?2, ?3, ?4, ?5)
              ON CONFLICT (id) DO UPDATE SET rev = excluded.rev, changed_seq = excluded.changed_seq,

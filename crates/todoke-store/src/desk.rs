@@ -101,6 +101,14 @@ impl Desk {
         Ok(())
     }
 
+    /// Sets the page cache size (default 64 MiB). A bigger cache keeps more
+    /// of a large desk decrypted in memory (faster repeated searches) at the
+    /// cost of resident memory; SQLite fills it only as pages are read.
+    pub fn set_cache_mib(&self, mib: u32) -> Result<()> {
+        self.conn.execute_batch(&format!("PRAGMA cache_size = -{};", i64::from(mib) * 1024))?;
+        Ok(())
+    }
+
     /// Refreshes the query planner's statistics (after a large import).
     pub fn optimize(&self) -> Result<()> {
         self.conn.execute_batch("PRAGMA analysis_limit = 1000; ANALYZE; PRAGMA optimize;")?;

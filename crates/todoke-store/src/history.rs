@@ -40,23 +40,13 @@ pub(crate) fn insert_history(conn: &Connection, h: &NewHistory<'_>) -> Result<()
         "INSERT INTO history (case_id, seq, op_id, kind, at, actor_login, actor_org, changes)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     )?;
-    stmt.execute(params![
-        h.case_id,
-        h.seq,
-        h.op_id.to_string(),
-        h.kind,
-        h.at,
-        h.actor.login,
-        h.actor.org_code,
-        h.changes
-    ])?;
+    stmt.execute(params![h.case_id, h.seq, h.op_id.to_string(), h.kind, h.at, h.actor.login, h.actor.org_code, h.changes])?;
     Ok(())
 }
 
 pub(crate) fn load_history(conn: &Connection, case_id: &str) -> Result<Vec<HistoryEntry>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT seq, op_id, kind, at, actor_login, actor_org, changes FROM history WHERE case_id = ?1 ORDER BY rid",
-    )?;
+    let mut stmt =
+        conn.prepare_cached("SELECT seq, op_id, kind, at, actor_login, actor_org, changes FROM history WHERE case_id = ?1 ORDER BY rid")?;
     let rows = stmt.query_map([case_id], entry_from_row)?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }

@@ -245,10 +245,7 @@ impl KeyringKeys {
         })
     }
 
-    fn on_thread<T: Send + 'static>(
-        &self,
-        work: impl FnOnce() -> Result<T, KeyError> + Send + 'static,
-    ) -> Result<T, KeyError> {
+    fn on_thread<T: Send + 'static>(&self, work: impl FnOnce() -> Result<T, KeyError> + Send + 'static) -> Result<T, KeyError> {
         let (tx, rx) = mpsc::channel();
         std::thread::Builder::new()
             .name("todoke-keyring".into())
@@ -279,8 +276,7 @@ impl KeyProvider for KeyringKeys {
             match entry.get_password() {
                 Ok(text) => {
                     let text = SecretText(text);
-                    DeskKey::from_hex(&text.0)
-                        .map_err(|r| KeyError::Keyring(format!("the stored key for desk {user} is damaged ({r})")))
+                    DeskKey::from_hex(&text.0).map_err(|r| KeyError::Keyring(format!("the stored key for desk {user} is damaged ({r})")))
                 }
                 Err(keyring::Error::NoEntry) => {
                     let key = DeskKey::random()?;

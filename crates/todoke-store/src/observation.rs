@@ -20,24 +20,24 @@ pub(crate) fn write_observation(conn: &Connection, obs: &Observation, now: &Now)
         return Err(StoreError::Validation("the observation has no id or no case id".into()));
     }
     let case_id = obs.case_id.to_string();
-    let exists = conn
-        .prepare_cached("SELECT 1 FROM case_record WHERE id = ?1")?
-        .query_row([&case_id], |_| Ok(()))
-        .optional()?;
+    let exists = conn.prepare_cached("SELECT 1 FROM case_record WHERE id = ?1")?.query_row([&case_id], |_| Ok(())).optional()?;
     if exists.is_none() {
         return Err(StoreError::NotFound { what: "case", id: case_id });
     }
     let doc = serde_json::to_string(obs).expect("an Observation serialises");
-    insert_op(conn, &NewOp {
-        op_id: uuid::Uuid::now_v7(),
-        entity: "observation",
-        entity_id: obs.id.to_string(),
-        case_id: Some(obs.case_id),
-        kind: kind::OBSERVATION_ADD,
-        payload: format!("{{\"observation\":{doc}}}"),
-        base_versions: "{}".into(),
-        created_at: &now.text,
-    })?;
+    insert_op(
+        conn,
+        &NewOp {
+            op_id: uuid::Uuid::now_v7(),
+            entity: "observation",
+            entity_id: obs.id.to_string(),
+            case_id: Some(obs.case_id),
+            kind: kind::OBSERVATION_ADD,
+            payload: format!("{{\"observation\":{doc}}}"),
+            base_versions: "{}".into(),
+            created_at: &now.text,
+        },
+    )?;
     conn.prepare_cached("INSERT INTO observation (id, case_id, observed_at, doc) VALUES (?1, ?2, ?3, ?4)")?
         .execute(params![obs.id.to_string(), case_id, observed_key(obs), doc])
         .map_err(|e| match &e {
@@ -70,11 +70,7 @@ impl Desk {
     }
 
     /// Appends many observations, `batch_size` per transaction.
-    pub fn bulk_add_observations(
-        &mut self,
-        observations: impl IntoIterator<Item = Observation>,
-        batch_size: usize,
-    ) -> Result<usize> {
+    pub fn bulk_add_observations(&mut self, observations: impl IntoIterator<Item = Observation>, batch_size: usize) -> Result<usize> {
         let mut observations = observations.into_iter().peekable();
         let mut written = 0;
         while observations.peek().is_some() {

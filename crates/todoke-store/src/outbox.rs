@@ -50,9 +50,7 @@ impl OpStatus {
     }
 
     fn parse(s: &str) -> Option<OpStatus> {
-        [OpStatus::Pending, OpStatus::Sent, OpStatus::Applied, OpStatus::Conflict, OpStatus::Rejected]
-            .into_iter()
-            .find(|st| st.code() == s)
+        [OpStatus::Pending, OpStatus::Sent, OpStatus::Applied, OpStatus::Conflict, OpStatus::Rejected].into_iter().find(|st| st.code() == s)
     }
 }
 
@@ -144,9 +142,7 @@ pub(crate) const OP_COLUMNS: &str =
 
 pub(crate) fn op_from_row(r: &Row<'_>) -> rusqlite::Result<OutboxOp> {
     let text = |i: usize| -> rusqlite::Result<String> { r.get(i) };
-    let bad = |i: usize, e: String| {
-        rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, e.into())
-    };
+    let bad = |i: usize, e: String| rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, e.into());
     let json = |i: usize| -> rusqlite::Result<Value> { serde_json::from_str(&text(i)?).map_err(|e| bad(i, e.to_string())) };
     let uuid = |s: String, i: usize| Uuid::parse_str(&s).map_err(|e| bad(i, e.to_string()));
     Ok(OutboxOp {
@@ -168,19 +164,13 @@ pub(crate) fn op_from_row(r: &Row<'_>) -> rusqlite::Result<OutboxOp> {
 impl Desk {
     /// Operations not yet acknowledged by the server (pending or sent).
     pub fn outbox_pending_count(&self) -> Result<u64> {
-        let n: i64 = self.conn.query_row(
-            "SELECT count(*) FROM outbox WHERE status IN ('pending', 'sent')",
-            [],
-            |r| r.get(0),
-        )?;
+        let n: i64 = self.conn.query_row("SELECT count(*) FROM outbox WHERE status IN ('pending', 'sent')", [], |r| r.get(0))?;
         Ok(n as u64)
     }
 
     /// The oldest unacknowledged operations, in local order (what a push sends next).
     pub fn outbox_pending(&self, limit: usize) -> Result<Vec<OutboxOp>> {
-        let sql = format!(
-            "SELECT {OP_COLUMNS} FROM outbox WHERE status IN ('pending', 'sent') ORDER BY seq LIMIT ?1"
-        );
+        let sql = format!("SELECT {OP_COLUMNS} FROM outbox WHERE status IN ('pending', 'sent') ORDER BY seq LIMIT ?1");
         let mut stmt = self.conn.prepare_cached(&sql)?;
         let ops = stmt.query_map([limit as i64], op_from_row)?.collect::<rusqlite::Result<_>>()?;
         Ok(ops)
@@ -212,8 +202,7 @@ mod tests {
 
     #[test]
     fn nearest_enclosing_version() {
-        let known: HashMap<String, i64> =
-            [("tests[a]".to_string(), 7), ("basic.name".to_string(), 3)].into_iter().collect();
+        let known: HashMap<String, i64> = [("tests[a]".to_string(), 7), ("basic.name".to_string(), 3)].into_iter().collect();
         assert_eq!(version_of(&known, "tests[a].result"), 7);
         assert_eq!(version_of(&known, "basic.name"), 3);
         assert_eq!(version_of(&known, "basic.phone"), 0);

@@ -5,8 +5,8 @@
 use std::sync::OnceLock;
 
 use chrono::NaiveDate;
-use serde_json::Value;
 use rusqlite::{params, Connection, OptionalExtension, ToSql};
+use serde_json::Value;
 use todoke_domain::Case;
 use uuid::Uuid;
 
@@ -118,14 +118,7 @@ fn duplicate_as_exists(e: rusqlite::Error, id: &str) -> StoreError {
 }
 
 /// Rewrites a stored case in place.
-pub(crate) fn update_case_row(
-    conn: &Connection,
-    current: &Stored,
-    row: &CaseRow,
-    doc: &str,
-    rev: i64,
-    seq: i64,
-) -> Result<()> {
+pub(crate) fn update_case_row(conn: &Connection, current: &Stored, row: &CaseRow, doc: &str, rev: i64, seq: i64) -> Result<()> {
     let mut stmt = conn.prepare_cached(
         "UPDATE case_record SET rev = ?2, changed_seq = ?3, deleted = ?4, name = ?5, name_kana = ?6, name_key = ?7,
              name_kanji_key = ?8, phone = ?9, phone_key = ?10, birth_date = ?11, sex = ?12, diagnosis_class = ?13,
@@ -169,12 +162,8 @@ pub(crate) struct Stored {
 }
 
 pub(crate) fn load_case(conn: &Connection, id: Uuid) -> Result<Option<Stored>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT r.rid, r.rev, d.doc FROM case_record r JOIN case_doc d ON d.rid = r.rid WHERE r.id = ?1",
-    )?;
-    let row = stmt
-        .query_row([id.to_string()], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, String>(2)?)))
-        .optional()?;
+    let mut stmt = conn.prepare_cached("SELECT r.rid, r.rev, d.doc FROM case_record r JOIN case_doc d ON d.rid = r.rid WHERE r.id = ?1")?;
+    let row = stmt.query_row([id.to_string()], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, String>(2)?))).optional()?;
     row.map(|(rid, rev, doc)| Ok(Stored { rid, rev, case: parse_case(&doc, &id.to_string())? })).transpose()
 }
 

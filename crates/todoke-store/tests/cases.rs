@@ -230,7 +230,11 @@ fn every_case_streams_in_id_order() {
     let mut seen = 0;
     let stopped = t.desk.for_each_case(|_| {
         seen += 1;
-        if seen == 3 { Err(StoreError::Validation("stop".into())) } else { Ok(()) }
+        if seen == 3 {
+            Err(StoreError::Validation("stop".into()))
+        } else {
+            Ok(())
+        }
     });
     assert!(stopped.is_err() && seen == 3);
 }
