@@ -218,6 +218,44 @@ impl DeskService {
         self.update_case(case)
     }
 
+    /// Saves many edited cases in one durable transaction (bulk status
+    /// updates, corrections across a list). Every case is validated first;
+    /// if any has an error, nothing is saved and every problem is returned,
+    /// each path prefixed with the case's id.
+    pub fn update_cases(&mut self, cases: Vec<Case>) -> Result<Vec<Problem>, DeskError> {
+        let mut errors = Vec::new();
+        let mut warnings = Vec::new();
+        let now = self.clock.now();
+        let mut ready = Vec::with_capacity(cases.len());
+        for mut case in cases {
+            assign_item_ids(&mut case);
+            for p in self.validate(&case) {
+                let p = Problem { path: format!("{}:{}", case.id, p.path), ..p };
+                if p.severity == Severity::Error { errors.push(p) } else { warnings.push(p) }
+            }
+            case.updated_at = Some(now);
+            ready.push(case);
+        }
+        if !errors.is_empty() {
+            errors.extend(warnings);
+            return Err(DeskError::invalid(errors));
+        }
+        self.desk.update_cases(&ready, &self.actor).map_err(DeskError::from)?;
+        Ok(warnings)
+    }
+
+    /// Sets the same status on many cases at once (one transaction).
+    pub fn set_status_many(&mut self, ids: &[Uuid], status: CurrentStatus) -> Result<Vec<Problem>, DeskError> {
+        let today = self.clock.today();
+        let mut cases = Vec::with_capacity(ids.len());
+        for id in ids {
+            let mut case = self.get(*id)?;
+            lifecycle::set_status(&mut case, status, today).map_err(DeskError::invalid)?;
+            cases.push(case);
+        }
+        self.update_cases(cases)
+    }
+
     /// 健康観察: appends an observation (never edits one).
     pub fn add_observation(&mut self, id: Uuid, mut obs: Observation) -> Result<Observation, DeskError> {
         self.get(id)?;
