@@ -49,6 +49,9 @@ pub enum Command {
         encoding: EncodingArg,
         #[arg(long, value_enum, default_value = "cases")]
         format: ExportFormatArg,
+        /// Open-data layout: 19 columns (with 確定_年月日, 患者_職業, 患者_接触歴の有無フラグ) or the original 16.
+        #[arg(long, default_value = "19", value_parser = ["16", "19"])]
+        columns: String,
     },
     /// Generate realistic synthetic cases for demos and benchmarks.
     Generate {

@@ -105,13 +105,14 @@ pub fn run(cli: Cli, lang: Lang) -> Result<ExitCode, DeskError> {
                 Ok(ExitCode::from(output::PARTIAL_IMPORT))
             }
         }
-        Command::Export { file, encoding, format } => {
+        Command::Export { file, encoding, format, columns } => {
             let enc = match encoding {
                 EncodingArg::Utf8Bom => Encoding::Utf8Bom,
                 EncodingArg::Sjis => Encoding::ShiftJis,
             };
             let fmt = match format {
                 ExportFormatArg::Cases => ExportFormat::Cases,
+                ExportFormatArg::Opendata if columns == "16" => ExportFormat::OpenDataBase16,
                 ExportFormatArg::Opendata => ExportFormat::OpenData,
             };
             let pb = progress::bar(lang.pick("出力", "Export"));

@@ -196,3 +196,34 @@ fn generate_then_list_with_filters() {
     assert!(!home.is_empty());
     assert!(home.iter().all(|r| r["current_status"] == "home_recovery"));
 }
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../todoke-exchange/tests/fixtures").join(name)
+}
+
+#[test]
+fn open_data_file_imports_and_exports_back_byte_for_byte() {
+    for (file, columns) in [("tokyo_patients_30.csv", "16"), ("tokyo_spellings.csv", "16"), ("tokyo_patients_19col.csv", "19")] {
+        let desk = Desk::new();
+        let src = fixture(file);
+        let out = desk.run(&["import", s(&src), "--format", "opendata"]);
+        assert!(out.status.success(), "{file}: {}", stderr(&out));
+        let back = desk.dir.parent().unwrap().join("back.csv");
+        desk.ok(&["export", s(&back), "--format", "opendata", "--encoding", "utf8-bom", "--columns", columns]);
+        let original = std::fs::read(&src).unwrap();
+        let exported = std::fs::read(&back).unwrap();
+        assert!(original == exported, "{file} did not round-trip:\n{}\n---\n{}", String::from_utf8_lossy(&original), String::from_utf8_lossy(&exported));
+    }
+}
+
+#[test]
+fn bad_rows_are_reported_by_line_and_good_rows_import() {
+    let desk = Desk::new();
+    let out = desk.run(&["import", s(&fixture("bad_rows.csv")), "--format", "opendata"]);
+    assert_eq!(out.status.code(), Some(3), "partial import exits 3: {}", stderr(&out));
+    let err = stderr(&out);
+    let bad_lines: Vec<&str> = err.lines().filter(|l| l.trim_start().starts_with('行')).collect();
+    assert!(!bad_lines.is_empty(), "{err}");
+    let rows = desk.json(&["case", "list", "--json"]);
+    assert!(!rows.as_array().unwrap().is_empty(), "good rows still import");
+}

@@ -22,8 +22,11 @@ const BATCH: usize = 2_000;
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum ExportFormat {
-    /// 自治体標準オープンデータセット 陽性患者属性.
+    /// 自治体標準オープンデータセット 陽性患者属性, all 19 columns.
     OpenData,
+    /// The same, in the original 16-column layout (no 確定_年月日, 患者_職業,
+    /// 患者_接触歴の有無フラグ), for files that were published that way.
+    OpenDataBase16,
     /// The staff case list.
     Cases,
 }
@@ -102,6 +105,9 @@ impl DeskService {
         });
         let report = match format {
             ExportFormat::OpenData => todoke_exchange::write_opendata(&mut out, encoding, cases),
+            ExportFormat::OpenDataBase16 => {
+                todoke_exchange::write_opendata_layout(&mut out, encoding, todoke_exchange::OpenDataLayout::Base16, cases)
+            }
             ExportFormat::Cases => todoke_exchange::write_cases_csv(&mut out, encoding, cases),
         }
         .map_err(|e| DeskError::bad_input(e.message_ja(), e.message_en()))?;
