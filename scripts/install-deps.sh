@@ -14,6 +14,8 @@ packages=(
   xvfb xauth x11-utils xdotool webkit2gtk-driver imagemagick
   # Japanese glyphs for the UI.
   fonts-noto-cjk
+  # A real spreadsheet (LibreOffice Calc, headless) to open Shift_JIS exports in tests.
+  libreoffice-calc-nogui
   # PostgreSQL server binaries for the central-server tests.
   postgresql
 )

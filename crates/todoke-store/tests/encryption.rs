@@ -116,7 +116,7 @@ fn memory_keys_give_one_key_per_desk() {
 /// ```sh
 /// dbus-run-session -- sh -c 'export XDG_DATA_HOME=$(mktemp -d); \
 ///   echo -n todoke-test | gnome-keyring-daemon --components=secrets --unlock >/dev/null; \
-///   TODOKE_KEYRING_TESTS=1 cargo test -p todoke-store keyring'
+///   cargo test -p todoke-store --test encryption keyring -- --ignored'
 /// ```
 ///
 /// The password must not be empty: with an empty one gnome-keyring creates
@@ -124,7 +124,7 @@ fn memory_keys_give_one_key_per_desk() {
 /// fails with "no result found". `XDG_DATA_HOME` keeps the test keyring out
 /// of the user's own.
 #[test]
-#[cfg_attr(not(keyring_tests), ignore = "needs a Secret Service: set TODOKE_KEYRING_TESTS=1 (see doc comment)")]
+#[ignore = "needs a Secret Service: run with --ignored in a keyring session (see doc comment)"]
 fn keyring_keys_create_once_and_reopen() {
     let keys = KeyringKeys::with_service("todoke-desk-test", std::time::Duration::from_secs(10));
     let dir = tempfile::tempdir().unwrap();
