@@ -116,15 +116,7 @@ impl DeskService {
         if case.id.is_nil() {
             case.id = Uuid::now_v7();
         }
-        for t in &mut case.tests {
-            if t.id.is_nil() {
-                t.id = Uuid::now_v7();
-            }
-            if t.entered_at.is_none() {
-                t.entered_at = Some(self.clock.now());
-            }
-        }
-        assign_item_ids(&mut case);
+        assign_item_ids(&mut case, self.clock.now());
         if case.origin.is_none() {
             case.origin = Some(todoke_domain::Origin::Entered);
         }
@@ -144,15 +136,7 @@ impl DeskService {
     /// Replaces a case with an edited version; only changed fields are sent.
     pub fn update_case(&mut self, mut case: Case) -> Result<SaveResult, DeskError> {
         let current = self.get(case.id)?;
-        for t in &mut case.tests {
-            if t.id.is_nil() {
-                t.id = Uuid::now_v7();
-            }
-            if t.entered_at.is_none() {
-                t.entered_at = Some(self.clock.now());
-            }
-        }
-        assign_item_ids(&mut case);
+        assign_item_ids(&mut case, self.clock.now());
         if case.origin.is_none() {
             case.origin = current.origin;
         }
@@ -228,7 +212,7 @@ impl DeskService {
         let now = self.clock.now();
         let mut ready = Vec::with_capacity(cases.len());
         for mut case in cases {
-            assign_item_ids(&mut case);
+            assign_item_ids(&mut case, now);
             for p in self.validate(&case) {
                 let p = Problem { path: format!("{}:{}", case.id, p.path), ..p };
                 if p.severity == Severity::Error { errors.push(p) } else { warnings.push(p) }
@@ -300,8 +284,18 @@ impl DeskService {
     }
 }
 
-/// List items need ids of their own so edits of different items merge.
-fn assign_item_ids(case: &mut Case) {
+/// List items need ids of their own so edits of different items merge; a
+/// new test also records when it was entered ("the newest test" is shown on
+/// the notification).
+fn assign_item_ids(case: &mut Case, now: chrono::DateTime<chrono::Utc>) {
+    for t in &mut case.tests {
+        if t.id.is_nil() {
+            t.id = Uuid::now_v7();
+        }
+        if t.entered_at.is_none() {
+            t.entered_at = Some(now);
+        }
+    }
     for b in &mut case.investigation.behaviour {
         if b.id.is_nil() {
             b.id = Uuid::now_v7();
