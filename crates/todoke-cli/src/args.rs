@@ -34,6 +34,15 @@ pub enum Command {
     Confirm { id: String },
     /// Set the current status (現在のステータス), e.g. home_recovery or 自宅療養中.
     Status { id: String, status: String },
+    /// Enable patient self-report (本人入力) for a case.
+    SelfReport { id: String },
+    /// Issue an exposure-notification processing number (処理番号).
+    IssueNumber { id: String },
+    /// Who needs a call today: no report, fever, low SpO2, breathlessness.
+    Followup {
+        #[arg(long)]
+        json: bool,
+    },
     /// Add a health observation (健康観察) from a JSON file ("-" for stdin).
     Observe { id: String, file: PathBuf },
     /// Import a file of cases.

@@ -62,6 +62,32 @@ pub fn run(cli: Cli, lang: Lang) -> Result<ExitCode, DeskError> {
             output::print_warnings(&saved.warnings, lang);
             Ok(ExitCode::SUCCESS)
         }
+        Command::SelfReport { id } => {
+            let id = desk.resolve_id(&id)?;
+            desk.enable_self_report(id)?;
+            println!("{} {id}", lang.pick("本人入力を有効にしました", "Self-report enabled:"));
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::IssueNumber { id } => {
+            let id = desk.resolve_id(&id)?;
+            let number = desk.issue_processing_number(id)?;
+            println!("{}: {number}", lang.pick("処理番号", "Processing number"));
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Followup { json } => {
+            let list = desk.follow_up_list()?;
+            if json {
+                let rows: Vec<_> = list.iter().map(|(s, a)| serde_json::json!({ "case": s, "assessment": a })).collect();
+                print_json(&rows);
+                return Ok(ExitCode::SUCCESS);
+            }
+            for (s, a) in &list {
+                let concerns: Vec<&str> = a.concerns.iter().map(|c| label(c, lang)).collect();
+                let mark = if a.needs_call { lang.pick("要連絡", "CALL") } else { "-" };
+                println!("{mark:<6} {}  {:<12} {}  {}", s.id, s.name, fmt_date(a.last_reported_on), concerns.join(", "));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Observe { id, file } => {
             let id = desk.resolve_id(&id)?;
             let obs: Observation = read_json(&file)?;

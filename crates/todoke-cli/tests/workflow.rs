@@ -98,6 +98,18 @@ fn daily_workflow_create_report_confirm_status_observe_search_export() {
     let obs = desk.file("obs.json", r#"{"observed_at":"2022-07-21T09:00:00+09:00","temperature":37.8,"spo2":96,"cough_or_runny_nose":true,"source":"patient"}"#);
     desk.ok(&["observe", &id, s(&obs)]);
 
+    // She is at home, self-reporting: she reported, but 37.8 °C and SpO2 96 need no call yet.
+    desk.ok(&["self-report", &id]);
+    let number = desk.ok(&["issue-number", &id]);
+    assert!(number.trim().rsplit(' ').next().unwrap().len() == 8, "{number}");
+    assert_eq!(desk.run(&["issue-number", &id]).status.code(), Some(1), "issued once only");
+
+    // Her last report was in 2022, so today she is on the list of people to call.
+    let calls = desk.json(&["followup", "--json"]);
+    let me = calls.as_array().unwrap().iter().find(|r| r["case"]["id"] == id.as_str()).expect("under follow-up");
+    assert_eq!(me["assessment"]["needs_call"], true);
+    assert!(me["assessment"]["concerns"].as_array().unwrap().iter().any(|c| c == "no_report"), "{me}");
+
     let detail = desk.json(&["case", "show", &id, "--detail"]);
     assert_eq!(detail["case"]["measures"]["current_status"], "home_recovery");
     assert!(detail["case"]["notification"]["health_centre_confirmation"]["by"].as_str() == Some("hc-staff-01"));

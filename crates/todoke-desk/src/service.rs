@@ -4,6 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
+use todoke_domain::followup::{self, FollowUpAssessment};
 use todoke_domain::lifecycle;
 use todoke_domain::policy::Policy;
 use todoke_domain::validate::{self, Context, Problem, Severity};
@@ -238,6 +239,40 @@ impl DeskService {
             cases.push(case);
         }
         self.update_cases(cases)
+    }
+
+    /// Enables patient self-report (本人入力) for a case.
+    pub fn enable_self_report(&mut self, id: Uuid) -> Result<SaveResult, DeskError> {
+        let mut case = self.get(id)?;
+        followup::enable_self_report(&mut case);
+        self.update_case(case)
+    }
+
+    /// Issues an exposure-notification processing number (処理番号): eight
+    /// random digits; the saved edit is the issuance's log entry.
+    pub fn issue_processing_number(&mut self, id: Uuid) -> Result<String, DeskError> {
+        let mut case = self.get(id)?;
+        let number = format!("{:08}", Uuid::new_v4().as_u128() % 100_000_000);
+        followup::issue_processing_number(&mut case, &number, self.clock.today()).map_err(DeskError::invalid)?;
+        self.update_case(case)?;
+        Ok(number)
+    }
+
+    /// Everyone under daily follow-up with what concerns them today, those
+    /// a nurse should call first.
+    pub fn follow_up_list(&self) -> Result<Vec<(CaseSummary, FollowUpAssessment)>, DeskError> {
+        let today = self.clock.today();
+        let mut out = Vec::new();
+        for status in [CurrentStatus::HomeRecovery, CurrentStatus::HotelRecovery, CurrentStatus::AwaitingAdmission, CurrentStatus::AwaitingHotel] {
+            let q = CaseQuery { status: Some(status), ..Default::default() };
+            for summary in self.search(&q)? {
+                let detail = self.open_case(summary.id)?;
+                let assessment = followup::assess(&detail.case, &detail.observations, today);
+                out.push((summary, assessment));
+            }
+        }
+        out.sort_by_key(|(s, a)| (!a.needs_call, a.concerns.len() == 0, std::cmp::Reverse(a.concerns.len()), s.id));
+        Ok(out)
     }
 
     /// 健康観察: appends an observation (never edits one).

@@ -296,3 +296,14 @@ coded_enum! {
         Facility = "facility", "宿泊療養施設", "Recovery facility";
     }
 }
+
+coded_enum! {
+    /// Why a nurse should call a person in home or hotel recovery (DOMAIN.md §4.5).
+    Concern {
+        NoReport = "no_report", "本日の報告なし", "No report today";
+        Fever = "fever", "発熱（38.0℃以上）", "Fever (38.0 °C or higher)";
+        LowSpo2 = "low_spo2", "SpO2低下（93%以下）", "Low SpO2 (93 % or less)";
+        Breathlessness = "breathlessness", "息苦しさあり", "Breathlessness";
+        HighRisk = "high_risk", "重症化リスクあり", "At risk of severe disease";
+    }
+}

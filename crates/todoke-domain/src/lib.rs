@@ -9,6 +9,7 @@ pub mod case;
 pub mod cluster;
 pub mod codes;
 pub mod diff;
+pub mod followup;
 pub mod kana;
 pub mod lifecycle;
 pub mod notification;

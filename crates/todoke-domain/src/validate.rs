@@ -153,6 +153,10 @@ rule_codes! {
     NotResponsibleHealthCentre = "not_responsible_health_centre", Error;
     /// The item named does not exist in the case (lifecycle).
     ItemNotFound = "item_not_found", Error;
+    /// A processing number (処理番号) was already issued for this case.
+    ProcessingNumberIssued = "processing_number_issued", Error;
+    /// A processing number that is not 8 digits.
+    ProcessingNumberInvalid = "processing_number_invalid", Error;
 }
 
 impl std::fmt::Display for RuleCode {
