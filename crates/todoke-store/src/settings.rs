@@ -25,3 +25,13 @@ impl Desk {
         Ok(())
     }
 }
+
+impl Desk {
+    /// Space used by each table and index, largest first, in MiB (from
+    /// SQLite's `dbstat`), for capacity planning.
+    pub fn space_by_object(&self) -> Result<Vec<(String, f64)>> {
+        let mut stmt = self.conn.prepare("SELECT name, SUM(pgsize) FROM dbstat GROUP BY name ORDER BY 2 DESC")?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as f64 / 1048576.0)))?;
+        Ok(rows.collect::<std::result::Result<_, _>>()?)
+    }
+}
