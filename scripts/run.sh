@@ -69,7 +69,8 @@ fi
 
 section "demo desk: $desk"
 if [[ ! -d "$desk" ]] || [[ -z "$(ls -A "$desk")" ]]; then
-  "$bin/todoke-cli" --desk "$desk" init
+  # The demo desk works for 世田谷区保健所, the health centre of the largest ward.
+  "$bin/todoke-cli" --desk "$desk" init --org HC131121
   "$bin/todoke-cli" --desk "$desk" generate --cases 5000 --seed 1 || {
     echo "generating the demo cases failed; remove $desk and run this script again" >&2
     exit 1
