@@ -72,6 +72,8 @@ pub enum Command {
         #[arg(long, default_value_t = 180)]
         days: u32,
     },
+    /// Surveillance statistics: the standard indicators (--list), input rate, data quality.
+    Report(crate::report::ReportArgs),
 }
 
 #[derive(Subcommand)]

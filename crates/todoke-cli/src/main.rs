@@ -4,6 +4,7 @@
 mod args;
 mod output;
 mod progress;
+mod report;
 mod run;
 
 use std::process::ExitCode;

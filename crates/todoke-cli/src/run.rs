@@ -13,6 +13,7 @@ use todoke_store::{CaseQuery, SortKey};
 use crate::args::*;
 use crate::output::{self, Lang};
 use crate::progress;
+use crate::report;
 
 pub fn run(cli: Cli, lang: Lang) -> Result<ExitCode, DeskError> {
     let dir = todoke_store::resolve_desk_dir(cli.desk.as_deref());
@@ -24,9 +25,12 @@ pub fn run(cli: Cli, lang: Lang) -> Result<ExitCode, DeskError> {
         println!("{}: {}", lang.pick("デスクを作成しました", "Desk created"), dir.display());
         return Ok(ExitCode::SUCCESS);
     }
+    if let Command::Report(args) = &cli.command {
+        return report::run(args, &dir, keys.as_ref(), actor, lang);
+    }
     let mut desk = DeskService::open(&dir, keys.as_ref(), actor)?;
     match cli.command {
-        Command::Init { .. } => unreachable!("handled above"),
+        Command::Init { .. } | Command::Report(_) => unreachable!("handled above"),
         Command::Case(c) => case_command(&mut desk, c, lang),
         Command::Notify { id } => {
             let id = desk.resolve_id(&id)?;

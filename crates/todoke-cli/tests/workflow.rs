@@ -239,3 +239,23 @@ fn bad_rows_are_reported_by_line_and_good_rows_import() {
     let rows = desk.json(&["case", "list", "--json"]);
     assert!(!rows.as_array().unwrap().is_empty(), "good rows still import");
 }
+
+#[test]
+fn reports_list_every_indicator_and_count_the_desks_positives() {
+    let desk = Desk::new();
+    desk.ok(&["generate", "--cases", "400", "--seed", "5"]);
+    let list = desk.ok(&["report", "--list"]);
+    for n in 1..=11 {
+        assert!(list.lines().any(|l| l.trim_start().starts_with(&format!("{n} "))), "indicator {n} missing:\n{list}");
+    }
+    let table = desk.json(&["report", "new-positives", "--json"]);
+    let total: i64 = table["rows"].as_array().unwrap().iter().map(|r| r[1].as_i64().unwrap()).sum();
+    let positives = desk
+        .json(&["case", "list", "--json"])
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| matches!(c["diagnosis_class"].as_str(), Some("confirmed" | "asymptomatic_carrier" | "deceased")))
+        .count() as i64;
+    assert_eq!(total, positives, "daily new positives add up to the desk's positive cases");
+}

@@ -1,0 +1,235 @@
+//! `todoke-cli report`: the standard indicators, input rate and data-quality
+//! lists. Reads the desk's cases, hands them to `todoke_reports`, prints.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use chrono::NaiveDate;
+use todoke_desk::{DeskError, DeskService};
+use todoke_domain::policy::Policy;
+use todoke_domain::validate::Context;
+use todoke_domain::Actor;
+use todoke_reports::period::parse_weekday;
+use todoke_reports::{
+    compute, compute_all, input_rate, parse_published, quality_table, Area, Breakdown, Cell, Granularity, HeaderLang, Indicator,
+    QualityChecker, QualityOptions, ReportOptions, ReportRow, Table,
+};
+use todoke_store::KeyProvider;
+
+use crate::output::Lang;
+
+#[derive(clap::Args)]
+pub struct ReportArgs {
+    /// Indicator (name or number 1–11, see --list), "all", "input-rate" or "quality".
+    pub name: Option<String>,
+    /// List the indicators with their Japanese and English titles.
+    #[arg(long)]
+    pub list: bool,
+    /// First day (YYYY-MM-DD); default: the earliest diagnosis.
+    #[arg(long)]
+    pub from: Option<String>,
+    /// Last day (YYYY-MM-DD); default: the latest diagnosis.
+    #[arg(long)]
+    pub to: Option<String>,
+    /// day or week (default: the indicator's own).
+    #[arg(long)]
+    pub by: Option<String>,
+    /// First day of a week (default: wed, as the ministry's weekly files).
+    #[arg(long = "week-start", default_value = "wed")]
+    pub week_start: String,
+    /// Prefecture (13, 東京都), municipality code (131016) or health-centre code.
+    #[arg(long)]
+    pub area: Option<String>,
+    /// Rows per prefecture or health-centre (trend tables).
+    #[arg(long, value_parser = ["none", "prefecture", "health-centre"], default_value = "none")]
+    pub breakdown: String,
+    #[arg(long, conflicts_with = "csv")]
+    pub json: bool,
+    #[arg(long)]
+    pub csv: bool,
+    /// input-rate: CSV of published counts (date,area,count).
+    #[arg(long)]
+    pub published: Option<PathBuf>,
+    /// quality: the day the lists are made (default: today in JST).
+    #[arg(long)]
+    pub today: Option<String>,
+    /// quality: list notifications unconfirmed for more than this many days.
+    #[arg(long = "unconfirmed-days", default_value_t = 3)]
+    pub unconfirmed_days: u32,
+    /// quality: list care statuses unchanged for more than this many days.
+    #[arg(long = "stale-days", default_value_t = 10)]
+    pub stale_days: u32,
+}
+
+pub fn run(a: &ReportArgs, dir: &Path, keys: &dyn KeyProvider, actor: Actor, lang: Lang) -> Result<ExitCode, DeskError> {
+    if a.list || a.name.is_none() {
+        for i in Indicator::ALL {
+            println!("{:>2}  {:<34} {}  /  {}", i.number(), i.slug(), i.title_ja(), i.title_en());
+        }
+        println!("    {:<34} {}", "all", lang.pick("上の11表すべて", "all eleven above"));
+        println!(
+            "    {:<34} {}",
+            "input-rate --published FILE",
+            lang.pick("入力率（公表数との比較）", "input rate against published counts")
+        );
+        println!("    {:<34} {}", "quality", lang.pick("データ品質の一覧", "data-quality lists"));
+        return Ok(ExitCode::SUCCESS);
+    }
+    let name = a.name.as_deref().unwrap_or_default();
+    let desk = DeskService::open(dir, keys, actor)?;
+    let tables = match name {
+        "quality" => vec![quality(&desk, a)?],
+        "input-rate" | "input_rate" => {
+            let file = a.published.as_ref().ok_or_else(|| {
+                DeskError::bad_input(
+                    "input-rate には --published FILE（date,area,count）が必要です。",
+                    "input-rate needs --published FILE (date,area,count).",
+                )
+            })?;
+            let text = std::fs::read_to_string(file).map_err(|e| DeskError::io(&file.display().to_string(), e))?;
+            let published = parse_published(&text).map_err(|e| DeskError::bad_input(e.to_string(), e.to_string()))?;
+            let opts = options(a)?;
+            let rows = rows(&desk)?;
+            vec![input_rate(&rows, &published, opts.by.unwrap_or(Granularity::Day), opts.week_start)]
+        }
+        _ => {
+            // Check the name before reading the desk.
+            let one = if name == "all" {
+                None
+            } else {
+                Some(Indicator::parse(name).map_err(|e| {
+                    DeskError::bad_input(format!("集計「{name}」はありません。--list で一覧を表示します。"), format!("{e}. See --list."))
+                })?)
+            };
+            let opts = options(a)?;
+            let rows = rows(&desk)?;
+            let clusters = desk.store().clusters().map_err(DeskError::from)?;
+            match one {
+                Some(i) => vec![compute(i, &rows, &clusters, &opts)],
+                None => compute_all(&rows, &clusters, &opts),
+            }
+        }
+    };
+    print(&tables, a, lang);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn rows(desk: &DeskService) -> Result<Vec<ReportRow>, DeskError> {
+    let mut rows = Vec::new();
+    desk.store().for_each_case(|case| -> Result<(), DeskError> {
+        rows.extend(ReportRow::from_case(&case));
+        Ok(())
+    })?;
+    Ok(rows)
+}
+
+fn quality(desk: &DeskService, a: &ReportArgs) -> Result<Table, DeskError> {
+    let today = a.today.as_deref().map(date).transpose()?.unwrap_or_else(todoke_desk::today_jst);
+    let policy = Policy::default_rules();
+    let mut checker = QualityChecker::new(
+        Context::new(today, &policy),
+        QualityOptions { unconfirmed_days: a.unconfirmed_days, stale_status_days: a.stale_days },
+    );
+    desk.store().for_each_case(|case| -> Result<(), DeskError> {
+        // Observations matter only for self-report gaps.
+        let observations = if case.follow_up.self_report_enabled { desk.open_case(case.id)?.observations } else { Vec::new() };
+        checker.add(&case, &observations);
+        Ok(())
+    })?;
+    Ok(quality_table(&checker.finish()))
+}
+
+fn options(a: &ReportArgs) -> Result<ReportOptions, DeskError> {
+    let by =
+        a.by.as_deref()
+            .map(|s| {
+                Granularity::parse(s).ok_or_else(|| {
+                    DeskError::bad_input(format!("--by は day か week です（「{s}」）。"), format!("--by is day or week (got \"{s}\")."))
+                })
+            })
+            .transpose()?;
+    let week_start = parse_weekday(&a.week_start).ok_or_else(|| {
+        DeskError::bad_input(
+            format!("--week-start「{}」が読めません（例: wed, 水）。", a.week_start),
+            format!("Cannot read --week-start \"{}\" (e.g. wed).", a.week_start),
+        )
+    })?;
+    let breakdown = match a.breakdown.as_str() {
+        "prefecture" => Breakdown::Prefecture,
+        "health-centre" => Breakdown::HealthCentre,
+        _ => Breakdown::None,
+    };
+    Ok(ReportOptions {
+        from: a.from.as_deref().map(date).transpose()?,
+        to: a.to.as_deref().map(date).transpose()?,
+        by,
+        week_start,
+        area: a.area.as_deref().map(Area::parse).unwrap_or_default(),
+        breakdown,
+    })
+}
+
+fn date(s: &str) -> Result<NaiveDate, DeskError> {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| {
+        DeskError::bad_input(
+            format!("日付「{s}」が読めません。YYYY-MM-DD で指定してください。"),
+            format!("Cannot read the date \"{s}\". Use YYYY-MM-DD."),
+        )
+    })
+}
+
+/// Prints the tables; a closed pipe (`| head`) just ends the output.
+fn print(tables: &[Table], a: &ReportArgs, lang: Lang) {
+    let text = render(tables, a, lang);
+    let _ = std::io::Write::write_all(&mut std::io::stdout().lock(), text.as_bytes());
+}
+
+fn render(tables: &[Table], a: &ReportArgs, lang: Lang) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    let header = if lang == Lang::Ja { HeaderLang::Ja } else { HeaderLang::En };
+    if a.json {
+        let json = if tables.len() == 1 { serde_json::to_string_pretty(&tables[0]) } else { serde_json::to_string_pretty(tables) };
+        let _ = writeln!(out, "{}", json.expect("tables serialise"));
+        return out;
+    }
+    for (k, t) in tables.iter().enumerate() {
+        if k > 0 {
+            out.push('\n');
+        }
+        if a.csv {
+            if tables.len() > 1 {
+                let _ = writeln!(out, "# {}", lang.pick(&t.title_ja, &t.title_en));
+            }
+            out.push_str(&t.to_csv(header));
+            continue;
+        }
+        let _ = writeln!(out, "{}", lang.pick(&t.title_ja, &t.title_en));
+        let head: Vec<String> = t.columns.iter().map(|c| lang.pick(&c.ja, &c.en).to_string()).collect();
+        let body: Vec<Vec<String>> = t.rows.iter().map(|r| r.iter().map(|c| cell_text(c, header)).collect()).collect();
+        let widths: Vec<usize> = (0..head.len())
+            .map(|j| std::iter::once(&head[j]).chain(body.iter().map(|r| &r[j])).map(|s| width(s)).max().unwrap_or(0))
+            .collect();
+        for line in std::iter::once(&head).chain(body.iter()) {
+            let cells: Vec<String> = line.iter().zip(&widths).map(|(s, w)| format!("{}{s}", " ".repeat(w - width(s)))).collect();
+            let _ = writeln!(out, "{}", cells.join("  "));
+        }
+        for note in &t.notes {
+            let _ = writeln!(out, "  * {note}");
+        }
+    }
+    out
+}
+
+fn cell_text(c: &Cell, lang: HeaderLang) -> String {
+    match c {
+        Cell::Percent(n) => format!("{n}%"),
+        Cell::Empty => "-".into(),
+        _ => c.csv(lang),
+    }
+}
+
+/// Terminal columns: East Asian wide characters take two.
+fn width(s: &str) -> usize {
+    s.chars().map(|c| if (c as u32) >= 0x1100 { 2 } else { 1 }).sum()
+}
