@@ -1,0 +1,234 @@
+//! The wire between a desk and the central server (SYNC.md), versioned.
+//!
+//! Plain serde types, no I/O. Field changes are the domain's own
+//! [`FieldChange`] (the shape the desk's outbox already holds), never a copy.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::Value;
+use uuid::Uuid;
+
+pub use todoke_domain::diff::FieldChange;
+
+/// Version of this wire format; a server refuses what it does not speak.
+pub const PROTOCOL_VERSION: u32 = 1;
+
+fn default_version() -> u32 {
+    PROTOCOL_VERSION
+}
+
+/// A `null` or absent map is an empty map (creations carry no base versions).
+fn null_as_empty<'de, D: Deserializer<'de>>(d: D) -> Result<BTreeMap<String, i64>, D::Error> {
+    Ok(Option::<BTreeMap<String, i64>>::deserialize(d)?.unwrap_or_default())
+}
+
+/// POST /api/sync/push.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PushRequest {
+    #[serde(default = "default_version")]
+    pub version: u32,
+    pub desk_id: String,
+    pub ops: Vec<Op>,
+}
+
+/// One queued operation, as the desk's outbox holds it (`todoke_store::outbox::OutboxOp`
+/// without the desk-local bookkeeping).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Op {
+    /// Client-generated UUIDv7: the server applies each op once.
+    pub op_id: Uuid,
+    /// The desk's local sequence (ordering within a desk; clocks never order).
+    pub seq: i64,
+    /// "case", "observation", …
+    pub entity: String,
+    pub entity_id: String,
+    /// "case.create" `{"case": …}`, "case.update" `{"changes": [FieldChange…]}`,
+    /// "observation.add" `{"observation": …}`.
+    pub kind: String,
+    pub payload: Value,
+    /// For updates: field path → the server version the desk last saw it at (0 = never).
+    #[serde(default, deserialize_with = "null_as_empty")]
+    pub base_versions: BTreeMap<String, i64>,
+}
+
+/// Operation kinds the server understands.
+pub mod kind {
+    pub const CASE_CREATE: &str = "case.create";
+    pub const CASE_UPDATE: &str = "case.update";
+    pub const OBSERVATION_ADD: &str = "observation.add";
+    /// entity "conflict", entity_id the conflict id, payload `{"value": …}`: the
+    /// chosen value is written to the field and the conflict closes.
+    pub const CONFLICT_RESOLVE: &str = "conflict.resolve";
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PushResponse {
+    pub results: Vec<OpResult>,
+}
+
+/// What became of one op. Re-sending an op returns the same result.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OpResult {
+    pub op_id: Uuid,
+    #[serde(flatten)]
+    pub status: OpStatus,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum OpStatus {
+    /// Every change written (or already equal); `server_seq` orders it.
+    Applied { server_seq: i64 },
+    /// The fields not listed were written; each listed field kept the server's
+    /// value and a conflict record (both values, both authors) awaits a person.
+    Conflict { server_seq: i64, conflicts: Vec<FieldConflict> },
+    /// Refused for good: the desk parks it and shows the reason.
+    Rejected { code: String, message_ja: String, message_en: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FieldConflict {
+    pub field: String,
+    pub server_value: Value,
+    pub client_value: Value,
+    pub conflict_id: Uuid,
+}
+
+/// GET /api/sync/pull?cursor=&limit= . No cursor: initial download.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct PullRequest {
+    #[serde(default)]
+    pub cursor: Option<String>,
+    #[serde(default)]
+    pub limit: Option<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PullResponse {
+    pub changes: Vec<Change>,
+    /// Opaque checkpoint: save it in the transaction that applies this page.
+    pub next_cursor: String,
+    pub has_more: bool,
+}
+
+/// One change the desk applies.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Change {
+    /// The whole current record (initial download; a case entering the desk's scope).
+    Put {
+        server_seq: i64,
+        entity: String,
+        entity_id: String,
+        case_id: Uuid,
+        doc: Value,
+        /// Field path → server version, to become the desk's `field_version`.
+        field_versions: BTreeMap<String, i64>,
+    },
+    /// Field changes written at `server_seq`.
+    Patch { server_seq: i64, entity: String, entity_id: String, case_id: Uuid, changes: Vec<FieldChange>, op_id: Option<Uuid> },
+    /// The case left the desk's scope (e.g. a transfer of 担当保健所): push
+    /// pending edits of it, then remove its personal data locally.
+    ScopeLeft { server_seq: i64, case_id: Uuid },
+    /// A conflict recorded, or its resolution (`status` "resolved").
+    Conflict { server_seq: i64, conflict: ConflictRecord },
+}
+
+/// Two values for one field where the second writer had not seen the first:
+/// the server kept `server_value`; a person chooses (op "conflict.resolve").
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConflictRecord {
+    pub conflict_id: Uuid,
+    pub entity: String,
+    pub entity_id: String,
+    pub case_id: Uuid,
+    pub field: String,
+    /// The version the losing writer had seen.
+    pub base_seq: i64,
+    pub server_value: Value,
+    pub client_value: Value,
+    /// `login@org/device` of each writer.
+    pub server_author: String,
+    pub client_author: String,
+    /// "open" or "resolved".
+    pub status: String,
+}
+
+impl Change {
+    pub fn server_seq(&self) -> i64 {
+        match self {
+            Change::Put { server_seq, .. }
+            | Change::Patch { server_seq, .. }
+            | Change::ScopeLeft { server_seq, .. }
+            | Change::Conflict { server_seq, .. } => *server_seq,
+        }
+    }
+}
+
+/// POST /api/auth/login.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LoginRequest {
+    pub login: String,
+    pub password: String,
+    /// The 6-digit one-time password (TOTP, RFC 6238).
+    pub otp: String,
+    pub device_id: String,
+}
+
+/// Tokens: a short-lived access token and a refresh token bound to the device.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TokenResponse {
+    pub access_token: String,
+    pub expires_in: i64,
+    pub refresh_token: String,
+    pub org: String,
+    pub role: String,
+}
+
+/// POST /api/auth/refresh.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RefreshRequest {
+    pub refresh_token: String,
+    pub device_id: String,
+}
+
+/// Every refusal, in both languages; `code` is for programs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub code: String,
+    pub message_ja: String,
+    pub message_en: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn op_results_are_tagged_by_status() {
+        let r = OpResult { op_id: Uuid::nil(), status: OpStatus::Applied { server_seq: 7 } };
+        let v = serde_json::to_value(&r).unwrap();
+        assert_eq!(v, serde_json::json!({"op_id": Uuid::nil(), "status": "applied", "server_seq": 7}));
+        let back: OpResult = serde_json::from_value(v).unwrap();
+        assert_eq!(back, r);
+    }
+
+    #[test]
+    fn an_outbox_op_reads_as_a_wire_op() {
+        // The desk writes base_versions "{}" for creations; absent or null mean the same.
+        for base in [serde_json::json!({}), Value::Null] {
+            let v = serde_json::json!({"op_id": Uuid::nil(), "seq": 1, "entity": "case", "entity_id": "x",
+                "kind": "case.update", "payload": {"changes": [{"path": "basic.name", "old": "a", "new": "b"}]},
+                "base_versions": base, "status": "pending", "attempts": 0});
+            let op: Op = serde_json::from_value(v).unwrap();
+            assert!(op.base_versions.is_empty());
+        }
+    }
+
+    #[test]
+    fn a_push_request_without_version_is_version_1() {
+        let r: PushRequest = serde_json::from_str(r#"{"desk_id":"d","ops":[]}"#).unwrap();
+        assert_eq!(r.version, PROTOCOL_VERSION);
+    }
+}

@@ -1,0 +1,127 @@
+//! Organisations, staff accounts and devices: what `todoke-server admin` does.
+
+use uuid::Uuid;
+
+use crate::credentials::{hash_password, new_totp_secret};
+use crate::db::{Db, DbError, Tx};
+use crate::scope::{OrgKind, Role};
+
+#[derive(Debug, thiserror::Error)]
+pub enum AdminError {
+    #[error("unknown organisation kind {0:?} (nation, prefecture, health-centre, clinic, lab)")]
+    BadKind(String),
+    #[error("unknown role {0:?} (staff, viewer)")]
+    BadRole(String),
+    #[error("organisation {0:?} already exists")]
+    OrgExists(String),
+    #[error("no organisation {0:?}")]
+    NoOrg(String),
+    #[error("login {0:?} already exists")]
+    LoginExists(String),
+    #[error("no user {0:?}")]
+    NoUser(String),
+    #[error("the password must be at least 12 characters")]
+    WeakPassword,
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+pub fn create_org(db: &Db, kind: &str, code: &str, name: &str, parent: Option<&str>) -> Result<(), AdminError> {
+    let kind = OrgKind::parse(kind).ok_or_else(|| AdminError::BadKind(kind.into()))?;
+    db.tx(|tx| {
+        if let Some(p) = parent {
+            if org_kind(tx, p)?.is_none() {
+                return Err(AdminError::NoOrg(p.into()));
+            }
+        }
+        match tx.exec(
+            "INSERT INTO org (code, kind, name, parent) VALUES ($1, $2, $3, $4)",
+            &[code.into(), kind.code().into(), name.into(), parent.map(str::to_string).into()],
+        ) {
+            Err(e) if e.is_unique_violation() => Err(AdminError::OrgExists(code.into())),
+            other => other.map(|_| ()).map_err(AdminError::from),
+        }
+    })
+}
+
+pub fn org_kind(tx: &mut dyn Tx, code: &str) -> Result<Option<OrgKind>, DbError> {
+    Ok(tx
+        .query_opt("SELECT kind FROM org WHERE code = $1", &[code.into()])?
+        .and_then(|r| r[0].text().ok())
+        .and_then(|k| OrgKind::parse(&k)))
+}
+
+/// Creates a user; returns the TOTP secret (base32), to be shown once.
+pub fn create_user(db: &Db, org: &str, role: &str, login: &str, password: &str) -> Result<String, AdminError> {
+    let role = Role::parse(role).ok_or_else(|| AdminError::BadRole(role.into()))?;
+    check_password(password)?;
+    let hash = hash_password(password);
+    let secret = new_totp_secret();
+    db.tx(|tx| {
+        if org_kind(tx, org)?.is_none() {
+            return Err(AdminError::NoOrg(org.into()));
+        }
+        match tx.exec(
+            "INSERT INTO staff (id, login, org, role, password_hash, totp_secret, failures, disabled, last_otp_step)
+             VALUES ($1, $2, $3, $4, $5, $6, 0, 0, 0)",
+            &[Uuid::now_v7().to_string().into(), login.into(), org.into(), role.code().into(), hash.into(), secret.as_str().into()],
+        ) {
+            Err(e) if e.is_unique_violation() => Err(AdminError::LoginExists(login.into())),
+            other => other.map(|_| ()).map_err(AdminError::from),
+        }
+    })?;
+    Ok(secret)
+}
+
+fn check_password(password: &str) -> Result<(), AdminError> {
+    if password.chars().count() < 12 {
+        return Err(AdminError::WeakPassword);
+    }
+    Ok(())
+}
+
+fn update_user(db: &Db, login: &str, sql: &str, params: Vec<crate::db::Val>) -> Result<(), AdminError> {
+    db.tx(|tx| {
+        let mut all = params;
+        all.push(login.into());
+        if tx.exec(sql, &all)? == 0 {
+            return Err(AdminError::NoUser(login.into()));
+        }
+        // Whatever changed, the user's sessions end.
+        tx.exec("UPDATE session SET revoked = 1 WHERE staff_id = (SELECT id FROM staff WHERE login = $1)", &[login.into()])?;
+        Ok(())
+    })
+}
+
+/// New password; also unlocks the account.
+pub fn reset_password(db: &Db, login: &str, password: &str) -> Result<(), AdminError> {
+    check_password(password)?;
+    update_user(db, login, "UPDATE staff SET password_hash = $1, failures = 0 WHERE login = $2", vec![hash_password(password).into()])
+}
+
+/// New TOTP secret (returned, to be shown once); also unlocks the account.
+pub fn reset_otp(db: &Db, login: &str) -> Result<String, AdminError> {
+    let secret = new_totp_secret();
+    update_user(
+        db,
+        login,
+        "UPDATE staff SET totp_secret = $1, failures = 0, last_otp_step = 0 WHERE login = $2",
+        vec![secret.as_str().into()],
+    )?;
+    Ok(secret)
+}
+
+pub fn disable_user(db: &Db, login: &str) -> Result<(), AdminError> {
+    update_user(db, login, "UPDATE staff SET disabled = 1 WHERE login = $1", vec![])
+}
+
+/// A lost or stolen terminal: its sessions end and it cannot sign in again.
+pub fn disable_device(db: &Db, device_id: &str) -> Result<(), AdminError> {
+    db.tx(|tx| {
+        if tx.exec("UPDATE device SET disabled = 1 WHERE id = $1", &[device_id.into()])? == 0 {
+            tx.exec("INSERT INTO device (id, disabled) VALUES ($1, 1)", &[device_id.into()])?;
+        }
+        tx.exec("UPDATE session SET revoked = 1 WHERE device_id = $1", &[device_id.into()])?;
+        Ok(())
+    })
+}

@@ -1,0 +1,100 @@
+//! The central server (中央サーバー): staff sign-in, jurisdiction, audit log
+//! and the sync API over one database (SQLite or PostgreSQL).
+//!
+//! [`app`] builds the whole HTTP surface; each resource module has its own
+//! `router()`. Handlers translate HTTP ⇄ calls; rules live in `scope`,
+//! `audit`, `credentials` and `sync`.
+
+pub mod accounts;
+pub mod audit;
+pub mod auth;
+pub mod cases;
+pub mod cli;
+pub mod credentials;
+pub mod db;
+pub mod demo;
+pub mod error;
+pub mod extract;
+pub mod openapi;
+pub mod schema;
+pub mod scope;
+pub mod sync;
+pub mod transport;
+
+use std::sync::Arc;
+
+use axum::extract::{Request, State};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use chrono::{DateTime, Utc};
+use tokio::sync::Semaphore;
+
+pub use db::Db;
+pub use error::ApiError;
+
+/// The time, injectable so tests can expire tokens and step TOTP codes.
+pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub clock: Clock,
+    /// Requests served at once; beyond it, 429 with Retry-After.
+    pub limiter: Arc<Semaphore>,
+}
+
+/// Access tokens live 15 minutes; refresh tokens 30 days, bound to one device.
+pub const ACCESS_TTL_SECS: i64 = 15 * 60;
+pub const REFRESH_TTL_SECS: i64 = 30 * 24 * 3600;
+/// Failed sign-ins before an account locks.
+pub const MAX_FAILURES: i64 = 5;
+pub const DEFAULT_CONCURRENCY: usize = 256;
+
+impl AppState {
+    pub fn new(db: Db) -> AppState {
+        AppState { db, clock: Arc::new(Utc::now), limiter: Arc::new(Semaphore::new(DEFAULT_CONCURRENCY)) }
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        (self.clock)()
+    }
+
+    /// Runs storage work on a blocking thread (the store is synchronous).
+    pub async fn run<T: Send + 'static>(&self, f: impl FnOnce(&Db) -> Result<T, ApiError> + Send + 'static) -> Result<T, ApiError> {
+        let db = self.db.clone();
+        tokio::task::spawn_blocking(move || f(&db)).await.map_err(ApiError::internal)?
+    }
+}
+
+/// Every route: (method, path as in the OpenAPI description).
+pub const ROUTES: &[(&str, &str)] = &[
+    ("get", "/healthz"),
+    ("get", "/api/openapi.json"),
+    ("post", "/api/auth/login"),
+    ("post", "/api/auth/refresh"),
+    ("post", "/api/auth/logout"),
+    ("get", "/api/cases/{id}"),
+    ("get", "/api/stats/cases"),
+    ("post", "/api/sync/push"),
+    ("get", "/api/sync/pull"),
+];
+
+pub fn app(state: AppState) -> Router {
+    let api = Router::new()
+        .merge(auth::router())
+        .merge(cases::router())
+        .merge(sync::router())
+        .route_layer(middleware::from_fn_with_state(state.clone(), overload));
+    Router::new().route("/healthz", get(|| async { "ok" })).merge(openapi::router()).merge(api).with_state(state)
+}
+
+/// A concurrency limit that answers 429 + Retry-After instead of queueing:
+/// desks back off with jitter (SYNC.md property 7).
+async fn overload(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    match state.limiter.clone().try_acquire_owned() {
+        Ok(_permit) => next.run(req).await,
+        Err(_) => ApiError::Busy.into_response(),
+    }
+}

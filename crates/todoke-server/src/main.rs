@@ -1,0 +1,3 @@
+fn main() -> std::process::ExitCode {
+    todoke_server::cli::main()
+}

@@ -1,0 +1,57 @@
+//! Tables, in the SQL both backends speak. Created if absent.
+
+use crate::db::{DbError, Tx};
+
+const TABLES: &[&str] = &[
+    // 組織: prefecture, health-centre, clinic, lab, nation; `parent` is the organisation over it.
+    "CREATE TABLE IF NOT EXISTS org (code TEXT PRIMARY KEY, kind TEXT NOT NULL, name TEXT NOT NULL, parent TEXT)",
+    "CREATE TABLE IF NOT EXISTS staff (id TEXT PRIMARY KEY, login TEXT NOT NULL UNIQUE, org TEXT NOT NULL,
+        role TEXT NOT NULL, password_hash TEXT NOT NULL, totp_secret TEXT NOT NULL, failures BIGINT NOT NULL,
+        disabled BIGINT NOT NULL, last_otp_step BIGINT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS device (id TEXT PRIMARY KEY, disabled BIGINT NOT NULL)",
+    // Tokens are stored hashed (SHA-256): a copy of this table signs no one in.
+    "CREATE TABLE IF NOT EXISTS session (id TEXT PRIMARY KEY, staff_id TEXT NOT NULL, device_id TEXT NOT NULL,
+        access_hash TEXT NOT NULL UNIQUE, access_expires BIGINT NOT NULL, refresh_hash TEXT NOT NULL UNIQUE,
+        refresh_expires BIGINT NOT NULL, revoked BIGINT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS counter (name TEXT PRIMARY KEY, value BIGINT NOT NULL)",
+    // The authoritative records (cases, observations) as JSON documents;
+    // `versions` is {field path: [server_seq, author]}, the field versions of SYNC.md.
+    "CREATE TABLE IF NOT EXISTS record (entity TEXT NOT NULL, entity_id TEXT NOT NULL, case_id TEXT NOT NULL,
+        doc TEXT NOT NULL, versions TEXT NOT NULL, created_seq BIGINT NOT NULL, last_seq BIGINT NOT NULL,
+        PRIMARY KEY (entity, entity_id))",
+    "CREATE INDEX IF NOT EXISTS record_case ON record (case_id)",
+    // Which organisations may see a case now (see scope.rs), kept with every write.
+    "CREATE TABLE IF NOT EXISTS case_access (case_id TEXT NOT NULL, org TEXT NOT NULL, PRIMARY KEY (org, case_id))",
+    // One row per scope (organisation) per change: a pull reads its own scope in seq order.
+    "CREATE TABLE IF NOT EXISTS change_log (scope TEXT NOT NULL, server_seq BIGINT NOT NULL, case_id TEXT NOT NULL,
+        body TEXT NOT NULL, PRIMARY KEY (scope, server_seq))",
+    "CREATE TABLE IF NOT EXISTS applied_op (op_id TEXT PRIMARY KEY, result TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS conflict (id TEXT PRIMARY KEY, entity TEXT NOT NULL, entity_id TEXT NOT NULL,
+        field TEXT NOT NULL, base_seq BIGINT NOT NULL, server_value TEXT NOT NULL, client_value TEXT NOT NULL,
+        server_author TEXT NOT NULL, client_author TEXT NOT NULL, status TEXT NOT NULL, server_seq BIGINT NOT NULL)",
+    // 監査ログ, hash-chained; `audit_head` holds the last entry so a deleted tail is seen too.
+    "CREATE TABLE IF NOT EXISTS audit (seq BIGINT PRIMARY KEY, at TEXT NOT NULL, staff TEXT NOT NULL, org TEXT NOT NULL,
+        device TEXT NOT NULL, action TEXT NOT NULL, entity TEXT NOT NULL, entity_id TEXT NOT NULL,
+        prev_hash TEXT NOT NULL, hash TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS audit_head (id BIGINT PRIMARY KEY, seq BIGINT NOT NULL, hash TEXT NOT NULL)",
+];
+
+pub fn migrate(tx: &mut dyn Tx) -> Result<(), DbError> {
+    for sql in TABLES {
+        tx.exec(sql, &[])?;
+    }
+    for name in ["change", "audit"] {
+        if tx.query_opt("SELECT value FROM counter WHERE name = $1", &[name.into()])?.is_none() {
+            tx.exec("INSERT INTO counter (name, value) VALUES ($1, 0)", &[name.into()])?;
+        }
+    }
+    Ok(())
+}
+
+/// The next `n` values of a counter. The row stays locked until commit, so
+/// numbers are handed out in commit order.
+pub fn next_values(tx: &mut dyn Tx, name: &str, n: i64) -> Result<i64, DbError> {
+    tx.exec("UPDATE counter SET value = value + $1 WHERE name = $2", &[n.into(), name.into()])?;
+    let row = tx.query("SELECT value FROM counter WHERE name = $1", &[name.into()])?;
+    row.first().ok_or_else(|| DbError::Type(format!("counter {name} missing")))?[0].int()
+}

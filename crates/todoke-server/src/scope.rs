@@ -1,0 +1,139 @@
+//! 管轄 — who may see and change a case (DOMAIN.md §2). The one place that
+//! decides; every handler asks here.
+//!
+//! A case is visible to its responsible (担当) and related (関係) health
+//! centres, the clinic that reported it, and every organisation over those
+//! health centres (the prefecture). A local lab reads (for quality checks) what
+//! the prefecture over it sees. The nation sees aggregates only.
+
+use std::collections::BTreeSet;
+
+use todoke_domain::case::Jurisdiction;
+
+use crate::db::{DbError, Tx};
+
+/// 組織の種別.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrgKind {
+    Nation,
+    Prefecture,
+    HealthCentre,
+    Clinic,
+    Lab,
+}
+
+impl OrgKind {
+    pub const ALL: [OrgKind; 5] = [OrgKind::Nation, OrgKind::Prefecture, OrgKind::HealthCentre, OrgKind::Clinic, OrgKind::Lab];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            OrgKind::Nation => "nation",
+            OrgKind::Prefecture => "prefecture",
+            OrgKind::HealthCentre => "health-centre",
+            OrgKind::Clinic => "clinic",
+            OrgKind::Lab => "lab",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<OrgKind> {
+        OrgKind::ALL.into_iter().find(|k| k.code() == s)
+    }
+}
+
+/// A staff member's role within their organisation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// Enters and edits what the organisation may.
+    Staff,
+    /// Reads only.
+    Viewer,
+}
+
+impl Role {
+    pub fn code(self) -> &'static str {
+        match self {
+            Role::Staff => "staff",
+            Role::Viewer => "viewer",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Role> {
+        [Role::Staff, Role::Viewer].into_iter().find(|r| r.code() == s)
+    }
+}
+
+/// The signed-in caller.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    pub staff_id: String,
+    pub login: String,
+    pub org: String,
+    pub org_kind: OrgKind,
+    pub org_parent: Option<String>,
+    pub role: Role,
+    pub device_id: String,
+    pub session_id: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Access {
+    None,
+    Read,
+    Write,
+}
+
+/// The organisations a case with this jurisdiction is visible to.
+pub fn case_orgs(tx: &mut dyn Tx, j: &Jurisdiction) -> Result<BTreeSet<String>, DbError> {
+    let mut orgs = BTreeSet::new();
+    let centres = std::iter::once(&j.responsible_health_centre).chain(j.related_health_centres.iter());
+    for hc in centres.filter(|c| !c.is_empty()) {
+        orgs.insert(hc.clone());
+        let mut current = hc.clone();
+        // Up the tree, short of the nation (it sees aggregates only); bounded,
+        // so that a cycle in bad data cannot hang a request.
+        for _ in 0..8 {
+            let up = tx.query_opt(
+                "SELECT o.parent, p.kind FROM org o JOIN org p ON p.code = o.parent WHERE o.code = $1",
+                &[current.as_str().into()],
+            )?;
+            let Some(row) = up else { break };
+            let (parent, kind) = (row[0].text()?, row[1].text()?);
+            if kind == OrgKind::Nation.code() {
+                break;
+            }
+            orgs.insert(parent.clone());
+            current = parent;
+        }
+    }
+    if !j.reporting_clinic.is_empty() {
+        orgs.insert(j.reporting_clinic.clone());
+    }
+    Ok(orgs)
+}
+
+/// What `who` may do with a case visible to `orgs`.
+pub fn case_access(who: &Principal, orgs: &BTreeSet<String>) -> Access {
+    let seen = match who.org_kind {
+        OrgKind::Nation => false,
+        OrgKind::Lab => return if who.org_parent.as_ref().is_some_and(|p| orgs.contains(p)) { Access::Read } else { Access::None },
+        OrgKind::Prefecture | OrgKind::HealthCentre | OrgKind::Clinic => orgs.contains(&who.org),
+    };
+    match (seen, who.role) {
+        (false, _) => Access::None,
+        (true, Role::Viewer) => Access::Read,
+        (true, Role::Staff) => Access::Write,
+    }
+}
+
+/// Whose change log `who` pulls: none for the nation (aggregates only).
+pub fn pull_scope(who: &Principal) -> Option<String> {
+    match who.org_kind {
+        OrgKind::Nation => None,
+        OrgKind::Lab => who.org_parent.clone(),
+        _ => Some(who.org.clone()),
+    }
+}
+
+/// Counts without personal data: the nation and prefectures.
+pub fn may_see_aggregates(who: &Principal) -> bool {
+    matches!(who.org_kind, OrgKind::Nation | OrgKind::Prefecture)
+}

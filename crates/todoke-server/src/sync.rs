@@ -1,0 +1,647 @@
+//! 同期 — POST /api/sync/push and GET /api/sync/pull (SYNC.md).
+//!
+//! Push: one transaction per batch, the only writer while it runs, so
+//! `server_seq` follows commit order. Each op is applied once (`applied_op`
+//! keeps its result for re-sends). Per field: base version = current → write;
+//! the new value already there → no-op; otherwise keep the current value and
+//! record a conflict with both values and both authors.
+//!
+//! Pull: without a cursor, a snapshot of the caller's scope, newest records
+//! first, paged by a keyset cursor pinned at the sequence number it started
+//! at; then the caller's own change log from there. A change writes one
+//! change-log row per organisation that sees it, so a transfer of 担当保健所
+//! sends the case whole to the new scope and `scope_left` to the old one.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use axum::extract::{DefaultBodyLimit, State};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use todoke_domain::case::Case;
+use todoke_domain::diff::{apply_to_value, value_changes, FieldChange};
+use todoke_domain::observation::Observation;
+use todoke_protocol::{
+    kind, Change, ConflictRecord, FieldConflict, Op, OpResult, OpStatus, PullRequest, PullResponse, PushRequest, PushResponse,
+    PROTOCOL_VERSION,
+};
+use uuid::Uuid;
+
+use crate::db::{DbError, Tx};
+use crate::extract::{Body, Params};
+use crate::schema::next_values;
+use crate::scope::{case_access, case_orgs, pull_scope, Access, Principal};
+use crate::{audit, ApiError, AppState};
+
+pub const MAX_OPS_PER_PUSH: usize = 1000;
+/// 1000 full case records fit with room to spare.
+pub const MAX_PUSH_BYTES: usize = 32 << 20;
+pub const DEFAULT_PULL_LIMIT: u32 = 500;
+pub const MAX_PULL_LIMIT: u32 = 2000;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/api/sync/push", post(push).layer(DefaultBodyLimit::max(MAX_PUSH_BYTES))).route("/api/sync/pull", get(pull))
+}
+
+async fn push(State(state): State<AppState>, who: Principal, Body(req): Body<PushRequest>) -> Result<Json<PushResponse>, ApiError> {
+    if req.version != PROTOCOL_VERSION {
+        return Err(ApiError::invalid(
+            "version",
+            "supported",
+            "対応していないプロトコル版です。アプリを更新してください。",
+            "Unsupported protocol version: please update the app.",
+        ));
+    }
+    if req.ops.len() > MAX_OPS_PER_PUSH {
+        return Err(ApiError::invalid("ops", "max_1000", "1回の送信は1000件までです。", "At most 1000 operations per push."));
+    }
+    let now = state.now();
+    let results = state.run(move |db| db.tx(|tx| push_batch(tx, &who, now, &req.ops))).await?;
+    Ok(Json(PushResponse { results }))
+}
+
+/// Applies a batch in the caller's transaction.
+pub fn push_batch(tx: &mut dyn Tx, who: &Principal, now: DateTime<Utc>, ops: &[Op]) -> Result<Vec<OpResult>, ApiError> {
+    tx.lock_writers()?;
+    let mut results = Vec::with_capacity(ops.len());
+    for op in ops {
+        let id = op.op_id.to_string();
+        if let Some(row) = tx.query_opt("SELECT result FROM applied_op WHERE op_id = $1", &[id.as_str().into()])? {
+            let status: OpStatus = serde_json::from_str(&row[0].text()?).map_err(ApiError::internal)?;
+            results.push(OpResult { op_id: op.op_id, status });
+            continue;
+        }
+        let status = apply_op(tx, who, now, op)?;
+        let stored = serde_json::to_string(&status).map_err(ApiError::internal)?;
+        tx.exec("INSERT INTO applied_op (op_id, result) VALUES ($1, $2)", &[id.into(), stored.into()])?;
+        results.push(OpResult { op_id: op.op_id, status });
+    }
+    Ok(results)
+}
+
+fn rejected(code: &str, ja: impl Into<String>, en: impl Into<String>) -> OpStatus {
+    OpStatus::Rejected { code: code.into(), message_ja: ja.into(), message_en: en.into() }
+}
+
+fn out_of_scope() -> OpStatus {
+    rejected(
+        "out_of_scope",
+        "この患者等の記録を変更する権限がありません(管轄外)。変更は保留され、管轄の保健所に連絡してください。",
+        "You may not change this case (outside your jurisdiction). The change is kept aside; contact the responsible health centre.",
+    )
+}
+
+fn author(who: &Principal) -> String {
+    format!("{}@{}/{}", who.login, who.org, who.device_id)
+}
+
+fn apply_op(tx: &mut dyn Tx, who: &Principal, now: DateTime<Utc>, op: &Op) -> Result<OpStatus, ApiError> {
+    match (op.entity.as_str(), op.kind.as_str()) {
+        ("case", kind::CASE_CREATE) => create_case(tx, who, now, op),
+        ("case", kind::CASE_UPDATE) => update_case(tx, who, now, op),
+        ("observation", kind::OBSERVATION_ADD) => add_observation(tx, who, now, op),
+        ("conflict", kind::CONFLICT_RESOLVE) => resolve_conflict(tx, who, now, op),
+        _ => Ok(rejected(
+            "unknown_kind",
+            format!("サーバーが扱えない操作です({} / {})。アプリを更新してください。", op.entity, op.kind),
+            format!("The server does not handle this operation ({} / {}). Please update the app.", op.entity, op.kind),
+        )),
+    }
+}
+
+fn invalid_payload(what: &str, e: impl std::fmt::Display) -> OpStatus {
+    rejected("invalid_payload", format!("{what}の内容が正しくありません: {e}"), format!("The {what} is not valid: {e}"))
+}
+
+fn record_doc(tx: &mut dyn Tx, entity: &str, id: &str) -> Result<Option<(Value, i64)>, ApiError> {
+    match tx.query_opt("SELECT doc, last_seq FROM record WHERE entity = $1 AND entity_id = $2", &[entity.into(), id.into()])? {
+        Some(r) => Ok(Some((serde_json::from_str(&r[0].text()?).map_err(ApiError::internal)?, r[1].int()?))),
+        None => Ok(None),
+    }
+}
+
+fn stored_orgs(tx: &mut dyn Tx, case_id: &str) -> Result<BTreeSet<String>, DbError> {
+    tx.query("SELECT org FROM case_access WHERE case_id = $1", &[case_id.into()])?.iter().map(|r| r[0].text()).collect()
+}
+
+/// Field path → (server_seq, author) of its last write.
+type Versions = BTreeMap<String, (i64, String)>;
+
+fn load_versions(tx: &mut dyn Tx, entity: &str, id: &str) -> Result<Versions, ApiError> {
+    match tx.query_opt("SELECT versions FROM record WHERE entity = $1 AND entity_id = $2", &[entity.into(), id.into()])? {
+        Some(r) => serde_json::from_str(&r[0].text()?).map_err(ApiError::internal),
+        None => Ok(Versions::new()),
+    }
+}
+
+fn seqs(versions: &Versions) -> BTreeMap<String, i64> {
+    versions.iter().map(|(p, (seq, _))| (p.clone(), *seq)).collect()
+}
+
+/// A new record's versions: one per top-level field, the granularity at which
+/// a desk looks a path's version up (`tests[x].result` → `tests`).
+fn initial_versions(doc: &Value, seq: i64, author: &str) -> Result<String, ApiError> {
+    let versions: Versions = doc
+        .as_object()
+        .into_iter()
+        .flat_map(|o| o.keys())
+        .filter(|k| k.as_str() != "updated_at")
+        .map(|k| (k.clone(), (seq, author.to_string())))
+        .collect();
+    serde_json::to_string(&versions).map_err(ApiError::internal)
+}
+
+/// Is `inner` the path `outer` or inside it? (`tests[x].result` is inside `tests[x]` and ``.)
+fn within(inner: &str, outer: &str) -> bool {
+    outer.is_empty() || inner == outer || (inner.starts_with(outer) && matches!(inner.as_bytes().get(outer.len()), Some(b'.') | Some(b'[')))
+}
+
+/// The server version of a field: the latest write to it, to anything
+/// around it (a whole item) or to anything inside it.
+fn current_version(versions: &BTreeMap<String, i64>, path: &str) -> (i64, Option<String>) {
+    versions
+        .iter()
+        .filter(|(p, _)| within(path, p) || within(p, path))
+        .max_by_key(|(_, v)| **v)
+        .map(|(p, v)| (*v, Some(p.clone())))
+        .unwrap_or((0, None))
+}
+
+fn log_change(tx: &mut dyn Tx, scope: &str, change: &Change, case_id: &str) -> Result<(), ApiError> {
+    let body = serde_json::to_string(change).map_err(ApiError::internal)?;
+    tx.exec(
+        "INSERT INTO change_log (scope, server_seq, case_id, body) VALUES ($1, $2, $3, $4)",
+        &[scope.into(), change.server_seq().into(), case_id.into(), body.into()],
+    )?;
+    Ok(())
+}
+
+fn put_of(tx: &mut dyn Tx, entity: &str, id: &str) -> Result<Option<Change>, ApiError> {
+    let row = tx.query_opt(
+        "SELECT case_id, doc, last_seq, versions FROM record WHERE entity = $1 AND entity_id = $2",
+        &[entity.into(), id.into()],
+    )?;
+    let Some(r) = row else { return Ok(None) };
+    let versions: Versions = serde_json::from_str(&r[3].text()?).map_err(ApiError::internal)?;
+    Ok(Some(Change::Put {
+        server_seq: r[2].int()?,
+        entity: entity.into(),
+        entity_id: id.into(),
+        case_id: Uuid::parse_str(&r[0].text()?).map_err(ApiError::internal)?,
+        doc: serde_json::from_str(&r[1].text()?).map_err(ApiError::internal)?,
+        field_versions: seqs(&versions),
+    }))
+}
+
+fn create_case(tx: &mut dyn Tx, who: &Principal, now: DateTime<Utc>, op: &Op) -> Result<OpStatus, ApiError> {
+    let case: Case = match op.payload.get("case").cloned().map(serde_json::from_value) {
+        Some(Ok(c)) => c,
+        Some(Err(e)) => return Ok(invalid_payload("患者等の記録 (case)", e)),
+        None => return Ok(invalid_payload("case", "payload.case is missing")),
+    };
+    if case.id.to_string() != op.entity_id {
+        return Ok(invalid_payload("case", "case.id differs from entity_id"));
+    }
+    let doc = serde_json::to_value(&case).map_err(ApiError::internal)?;
+    if let Some((existing, seq)) = record_doc(tx, "case", &op.entity_id)? {
+        if existing == doc {
+            return Ok(OpStatus::Applied { server_seq: seq });
+        }
+        return Ok(rejected("already_exists", "同じIDの患者等が既に登録されています。", "A case with this id already exists."));
+    }
+    let orgs = case_orgs(tx, &case.jurisdiction)?;
+    if case_access(who, &orgs) < Access::Write {
+        return Ok(out_of_scope());
+    }
+    let seq = next_values(tx, "change", 1)?;
+    let text = doc.to_string();
+    tx.exec(
+        "INSERT INTO record (entity, entity_id, case_id, doc, versions, created_seq, last_seq) VALUES ('case', $1, $2, $3, $4, $5, $6)",
+        &[
+            op.entity_id.as_str().into(),
+            op.entity_id.as_str().into(),
+            text.into(),
+            initial_versions(&doc, seq, &author(who))?.into(),
+            seq.into(),
+            seq.into(),
+        ],
+    )?;
+    for org in &orgs {
+        tx.exec("INSERT INTO case_access (case_id, org) VALUES ($1, $2)", &[op.entity_id.as_str().into(), org.into()])?;
+    }
+    let put = put_of(tx, "case", &op.entity_id)?.ok_or_else(|| ApiError::internal("record vanished"))?;
+    for org in &orgs {
+        log_change(tx, org, &put, &op.entity_id)?;
+    }
+    audit::append(tx, now, who, "create", "case", &op.entity_id)?;
+    Ok(OpStatus::Applied { server_seq: seq })
+}
+
+fn update_case(tx: &mut dyn Tx, who: &Principal, now: DateTime<Utc>, op: &Op) -> Result<OpStatus, ApiError> {
+    let changes: Vec<FieldChange> = match op.payload.get("changes").cloned().map(serde_json::from_value) {
+        Some(Ok(c)) => c,
+        Some(Err(e)) => return Ok(invalid_payload("changes", e)),
+        None => return Ok(invalid_payload("changes", "payload.changes is missing")),
+    };
+    let id = op.entity_id.as_str();
+    let Some((current, last_seq)) = record_doc(tx, "case", id)? else {
+        return Ok(rejected("unknown_case", "サーバーにない患者等への変更です。", "The case does not exist on the server."));
+    };
+    let before = stored_orgs(tx, id)?;
+    if case_access(who, &before) < Access::Write {
+        return Ok(out_of_scope());
+    }
+    let mut all_versions = load_versions(tx, "case", id)?;
+    let versions = seqs(&all_versions);
+    let authors: BTreeMap<String, String> = all_versions.iter().map(|(p, (_, a))| (p.clone(), a.clone())).collect();
+    let mut doc = current.clone();
+    let mut written = Vec::new();
+    let mut pending_conflicts = Vec::new();
+    for change in &changes {
+        let base = op.base_versions.get(&change.path).copied().unwrap_or(0);
+        let (cur, holder) = current_version(&versions, &change.path);
+        // A desk has seen its own earlier writes (its ops arrive in its order),
+        // even before it learnt their server versions.
+        let own_write = holder.and_then(|h| authors.get(&h)).is_some_and(|a| a.ends_with(&format!("/{}", who.device_id)));
+        let mut probe = doc.clone();
+        if let Err(e) = apply_to_value(&mut probe, std::slice::from_ref(change)) {
+            return Ok(invalid_payload("changes", e));
+        }
+        if probe == doc {
+            continue; // the new value is already there
+        }
+        // A change that would break the record is refused, never parked as a conflict.
+        match serde_json::from_value::<Case>(probe.clone()) {
+            Err(e) => return Ok(invalid_payload("changes", format!("{}: {e}", change.path))),
+            Ok(case) if case.id.to_string() != id => return Ok(invalid_payload("changes", "a case's id never changes")),
+            Ok(_) => {}
+        }
+        if base >= cur || own_write {
+            doc = probe;
+            written.push(change.clone());
+        } else {
+            // What the server has there now: the value the client's change would replace.
+            let server_value = value_changes(&probe, &doc)
+                .into_iter()
+                .find(|c| c.path == change.path)
+                .map(|c| c.new)
+                .unwrap_or_else(|| serde_json::to_value(value_changes(&probe, &doc)).unwrap_or(Value::Null));
+            pending_conflicts.push((change.clone(), base, server_value));
+        }
+    }
+    match serde_json::from_value::<Case>(doc.clone()) {
+        Err(e) => return Ok(invalid_payload("changes", e)),
+        Ok(case) if case.id.to_string() != id => return Ok(invalid_payload("changes", "a case's id never changes")),
+        Ok(_) => {}
+    }
+    let seq = if written.is_empty() && pending_conflicts.is_empty() {
+        return Ok(OpStatus::Applied { server_seq: last_seq });
+    } else if written.is_empty() {
+        last_seq
+    } else {
+        next_values(tx, "change", 1)?
+    };
+    let me = author(who);
+    let mut conflicts = Vec::new();
+    for (change, base, server_value) in pending_conflicts {
+        let conflict_id = Uuid::now_v7();
+        let server_author = current_version(&versions, &change.path).1.and_then(|h| authors.get(&h).cloned()).unwrap_or_default();
+        tx.exec(
+            "INSERT INTO conflict (id, entity, entity_id, field, base_seq, server_value, client_value, server_author, client_author, status, server_seq)
+             VALUES ($1, 'case', $2, $3, $4, $5, $6, $7, $8, 'open', $9)",
+            &[
+                conflict_id.to_string().into(),
+                id.into(),
+                change.path.as_str().into(),
+                base.into(),
+                server_value.to_string().into(),
+                change.new.to_string().into(),
+                server_author.into(),
+                me.as_str().into(),
+                seq.into(),
+            ],
+        )?;
+        conflicts.push(FieldConflict { field: change.path, server_value, client_value: change.new, conflict_id });
+    }
+    // Every desk that sees the case learns of its open conflicts.
+    for c in &conflicts {
+        if let Some(record) = conflict_record(tx, &c.conflict_id.to_string())? {
+            let change = Change::Conflict { server_seq: next_values(tx, "change", 1)?, conflict: record };
+            for org in &before {
+                log_change(tx, org, &change, id)?;
+            }
+        }
+    }
+    if !written.is_empty() {
+        for change in &written {
+            all_versions.insert(change.path.clone(), (seq, me.clone()));
+        }
+        tx.exec(
+            "UPDATE record SET doc = $1, last_seq = $2, versions = $3 WHERE entity = 'case' AND entity_id = $4",
+            &[doc.to_string().into(), seq.into(), serde_json::to_string(&all_versions).map_err(ApiError::internal)?.into(), id.into()],
+        )?;
+        let case: Case = serde_json::from_value(doc).map_err(ApiError::internal)?;
+        let after = case_orgs(tx, &case.jurisdiction)?;
+        let case_uuid = case.id;
+        let patch = Change::Patch {
+            server_seq: seq,
+            entity: "case".into(),
+            entity_id: id.into(),
+            case_id: case_uuid,
+            changes: written.clone(),
+            op_id: Some(op.op_id),
+        };
+        for org in before.intersection(&after) {
+            log_change(tx, org, &patch, id)?;
+        }
+        for org in before.difference(&after) {
+            tx.exec("DELETE FROM case_access WHERE case_id = $1 AND org = $2", &[id.into(), org.into()])?;
+            log_change(tx, org, &Change::ScopeLeft { server_seq: seq, case_id: case_uuid }, id)?;
+        }
+        let entering: Vec<&String> = after.difference(&before).collect();
+        if !entering.is_empty() {
+            let put = put_of(tx, "case", id)?.ok_or_else(|| ApiError::internal("record vanished"))?;
+            let observations: Vec<String> = tx
+                .query("SELECT entity_id FROM record WHERE entity = 'observation' AND case_id = $1 ORDER BY created_seq", &[id.into()])?
+                .iter()
+                .map(|r| r[0].text())
+                .collect::<Result<_, _>>()?;
+            for org in &entering {
+                tx.exec("INSERT INTO case_access (case_id, org) VALUES ($1, $2)", &[id.into(), org.as_str().into()])?;
+                log_change(tx, org, &put, id)?;
+            }
+            // The case's observations follow it, each at a sequence number of its own.
+            for obs in observations {
+                let obs_seq = next_values(tx, "change", 1)?;
+                if let Some(Change::Put { entity, entity_id, case_id, doc, field_versions, .. }) = put_of(tx, "observation", &obs)? {
+                    let put = Change::Put { server_seq: obs_seq, entity, entity_id, case_id, doc, field_versions };
+                    for org in &entering {
+                        log_change(tx, org, &put, id)?;
+                    }
+                }
+            }
+        }
+    }
+    audit::append(tx, now, who, "update", "case", id)?;
+    Ok(if conflicts.is_empty() { OpStatus::Applied { server_seq: seq } } else { OpStatus::Conflict { server_seq: seq, conflicts } })
+}
+
+fn add_observation(tx: &mut dyn Tx, who: &Principal, now: DateTime<Utc>, op: &Op) -> Result<OpStatus, ApiError> {
+    let obs: Observation = match op.payload.get("observation").cloned().map(serde_json::from_value) {
+        Some(Ok(o)) => o,
+        Some(Err(e)) => return Ok(invalid_payload("健康観察 (observation)", e)),
+        None => return Ok(invalid_payload("observation", "payload.observation is missing")),
+    };
+    if obs.id.to_string() != op.entity_id {
+        return Ok(invalid_payload("observation", "observation.id differs from entity_id"));
+    }
+    let case_id = obs.case_id.to_string();
+    let doc = serde_json::to_value(&obs).map_err(ApiError::internal)?;
+    if let Some((existing, seq)) = record_doc(tx, "observation", &op.entity_id)? {
+        return Ok(if existing == doc {
+            OpStatus::Applied { server_seq: seq }
+        } else {
+            rejected("already_exists", "同じIDの健康観察が既にあります。", "An observation with this id already exists.")
+        });
+    }
+    if record_doc(tx, "case", &case_id)?.is_none() {
+        return Ok(rejected(
+            "unknown_case",
+            "サーバーにない患者等への健康観察です。",
+            "The observation's case does not exist on the server.",
+        ));
+    }
+    let orgs = stored_orgs(tx, &case_id)?;
+    if case_access(who, &orgs) < Access::Write {
+        return Ok(out_of_scope());
+    }
+    let seq = next_values(tx, "change", 1)?;
+    tx.exec(
+        "INSERT INTO record (entity, entity_id, case_id, doc, versions, created_seq, last_seq)
+         VALUES ('observation', $1, $2, $3, $4, $5, $6)",
+        &[
+            op.entity_id.as_str().into(),
+            case_id.as_str().into(),
+            doc.to_string().into(),
+            initial_versions(&doc, seq, &author(who))?.into(),
+            seq.into(),
+            seq.into(),
+        ],
+    )?;
+    let put = put_of(tx, "observation", &op.entity_id)?.ok_or_else(|| ApiError::internal("record vanished"))?;
+    for org in &orgs {
+        log_change(tx, org, &put, &case_id)?;
+    }
+    audit::append(tx, now, who, "create", "observation", &op.entity_id)?;
+    Ok(OpStatus::Applied { server_seq: seq })
+}
+
+fn conflict_record(tx: &mut dyn Tx, conflict_id: &str) -> Result<Option<ConflictRecord>, ApiError> {
+    let row = tx.query_opt(
+        "SELECT c.id, c.entity, c.entity_id, r.case_id, c.field, c.base_seq, c.server_value, c.client_value, c.server_author, c.client_author, c.status
+         FROM conflict c JOIN record r ON r.entity = c.entity AND r.entity_id = c.entity_id WHERE c.id = $1",
+        &[conflict_id.into()],
+    )?;
+    let Some(r) = row else { return Ok(None) };
+    let json = |v: &crate::db::Val| -> Result<Value, ApiError> { serde_json::from_str(&v.text()?).map_err(ApiError::internal) };
+    let uuid = |v: &crate::db::Val| -> Result<Uuid, ApiError> { Uuid::parse_str(&v.text()?).map_err(ApiError::internal) };
+    Ok(Some(ConflictRecord {
+        conflict_id: uuid(&r[0])?,
+        entity: r[1].text()?,
+        entity_id: r[2].text()?,
+        case_id: uuid(&r[3])?,
+        field: r[4].text()?,
+        base_seq: r[5].int()?,
+        server_value: json(&r[6])?,
+        client_value: json(&r[7])?,
+        server_author: r[8].text()?,
+        client_author: r[9].text()?,
+        status: r[10].text()?,
+    }))
+}
+
+/// A person chose a value: it is written like any edit (the chooser has seen
+/// both values), and the conflict closes for every desk.
+fn resolve_conflict(tx: &mut dyn Tx, who: &Principal, now: DateTime<Utc>, op: &Op) -> Result<OpStatus, ApiError> {
+    let Some(value) = op.payload.get("value").cloned() else {
+        return Ok(invalid_payload("conflict.resolve", "payload.value is missing"));
+    };
+    let Some(record) = conflict_record(tx, &op.entity_id)? else {
+        return Ok(rejected("unknown_conflict", "サーバーにない競合です。", "The conflict does not exist on the server."));
+    };
+    let orgs = stored_orgs(tx, &record.entity_id)?;
+    if case_access(who, &orgs) < Access::Write {
+        return Ok(out_of_scope());
+    }
+    if record.status != "open" {
+        return Ok(rejected("conflict_resolved", "この競合は既に解決されています。", "This conflict has already been resolved."));
+    }
+    let edit = Op {
+        op_id: op.op_id,
+        seq: op.seq,
+        entity: record.entity.clone(),
+        entity_id: record.entity_id.clone(),
+        kind: kind::CASE_UPDATE.into(),
+        payload: serde_json::json!({"changes": [FieldChange { path: record.field.clone(), old: record.server_value.clone(), new: value }]}),
+        base_versions: [(record.field.clone(), i64::MAX)].into(),
+    };
+    let status = update_case(tx, who, now, &edit)?;
+    if matches!(status, OpStatus::Rejected { .. }) {
+        return Ok(status);
+    }
+    tx.exec("UPDATE conflict SET status = 'resolved' WHERE id = $1", &[op.entity_id.as_str().into()])?;
+    let resolved = conflict_record(tx, &op.entity_id)?.ok_or_else(|| ApiError::internal("conflict vanished"))?;
+    let seq = next_values(tx, "change", 1)?;
+    let change = Change::Conflict { server_seq: seq, conflict: resolved };
+    for org in stored_orgs(tx, &record.entity_id)? {
+        log_change(tx, &org, &change, &record.entity_id)?;
+    }
+    Ok(OpStatus::Applied { server_seq: seq })
+}
+
+/// Where a pull stands: in the initial snapshot (pinned at `upto`, after the
+/// record `(created_seq, entity_id)` last sent), or following the change log.
+#[derive(Debug, Clone, PartialEq)]
+enum Cursor {
+    Snapshot { upto: i64, after: Option<(i64, String)> },
+    Changes { after: i64 },
+}
+
+impl Cursor {
+    fn parse(s: &str) -> Option<Cursor> {
+        let parts: Vec<&str> = s.split('.').collect();
+        match parts.as_slice() {
+            ["c", n] => Some(Cursor::Changes { after: n.parse().ok()? }),
+            ["s", upto] => Some(Cursor::Snapshot { upto: upto.parse().ok()?, after: None }),
+            ["s", upto, c, id] => {
+                Some(Cursor::Snapshot { upto: upto.parse().ok()?, after: Some((c.parse().ok()?, Uuid::parse_str(id).ok()?.to_string())) })
+            }
+            _ => None,
+        }
+    }
+
+    fn render(&self) -> String {
+        match self {
+            Cursor::Changes { after } => format!("c.{after}"),
+            Cursor::Snapshot { upto, after: None } => format!("s.{upto}"),
+            Cursor::Snapshot { upto, after: Some((c, id)) } => format!("s.{upto}.{c}.{id}"),
+        }
+    }
+}
+
+async fn pull(State(state): State<AppState>, who: Principal, Params(req): Params<PullRequest>) -> Result<Json<PullResponse>, ApiError> {
+    let Some(scope) = pull_scope(&who) else { return Err(ApiError::Forbidden) };
+    let limit = req.limit.unwrap_or(DEFAULT_PULL_LIMIT);
+    if limit == 0 || limit > MAX_PULL_LIMIT {
+        return Err(ApiError::invalid("limit", "1..=2000", "limit は1〜2000です。", "limit must be 1–2000."));
+    }
+    let cursor = match req.cursor.as_deref().filter(|c| !c.is_empty()) {
+        None => None,
+        Some(c) => Some(Cursor::parse(c).ok_or_else(|| {
+            ApiError::invalid(
+                "cursor",
+                "format",
+                "カーソルが正しくありません。最初から取得し直してください。",
+                "The cursor is not valid; start the download again.",
+            )
+        })?),
+    };
+    let now = state.now();
+    let response = state.run(move |db| db.tx(|tx| pull_page(tx, &who, &scope, cursor, limit as i64, now))).await?;
+    Ok(Json(response))
+}
+
+fn pull_page(
+    tx: &mut dyn Tx,
+    who: &Principal,
+    scope: &str,
+    cursor: Option<Cursor>,
+    limit: i64,
+    now: DateTime<Utc>,
+) -> Result<PullResponse, ApiError> {
+    let cursor = match cursor {
+        Some(c) => c,
+        None => {
+            let upto = tx.query("SELECT value FROM counter WHERE name = 'change'", &[])?[0][0].int()?;
+            Cursor::Snapshot { upto, after: None }
+        }
+    };
+    let mut changes = Vec::new();
+    let (next, has_more) = match cursor {
+        Cursor::Snapshot { upto, after } => {
+            let (after_seq, after_id) = after.clone().unwrap_or((i64::MAX, String::new()));
+            let rows = tx.query(
+                "SELECT r.entity, r.entity_id, r.created_seq FROM record r JOIN case_access a ON a.case_id = r.case_id AND a.org = $1
+                 WHERE r.created_seq <= $2 AND (r.created_seq < $3 OR (r.created_seq = $4 AND r.entity_id < $5))
+                 ORDER BY r.created_seq DESC, r.entity_id DESC LIMIT $6",
+                &[scope.into(), upto.into(), after_seq.into(), after_seq.into(), after_id.into(), (limit + 1).into()],
+            )?;
+            let more = rows.len() as i64 > limit;
+            let mut last = after;
+            for r in rows.iter().take(limit as usize) {
+                let (entity, id) = (r[0].text()?, r[1].text()?);
+                if let Some(put) = put_of(tx, &entity, &id)? {
+                    changes.push(put);
+                }
+                last = Some((r[2].int()?, id));
+            }
+            if more {
+                (Cursor::Snapshot { upto, after: last }, true)
+            } else {
+                // Snapshot done: from here on, what changed since it began (if anything did).
+                let now_at = tx.query("SELECT value FROM counter WHERE name = 'change'", &[])?[0][0].int()?;
+                (Cursor::Changes { after: upto }, now_at > upto)
+            }
+        }
+        Cursor::Changes { after } => {
+            let rows = tx.query(
+                "SELECT server_seq, body FROM change_log WHERE scope = $1 AND server_seq > $2 ORDER BY server_seq LIMIT $3",
+                &[scope.into(), after.into(), (limit + 1).into()],
+            )?;
+            let more = rows.len() as i64 > limit;
+            let mut last = after;
+            for r in rows.iter().take(limit as usize) {
+                changes.push(serde_json::from_str(&r[1].text()?).map_err(ApiError::internal)?);
+                last = r[0].int()?;
+            }
+            (Cursor::Changes { after: last }, more)
+        }
+    };
+    let mut read = BTreeSet::new();
+    for c in &changes {
+        if let Change::Put { entity, entity_id, .. } | Change::Patch { entity, entity_id, .. } = c {
+            if read.insert((entity.clone(), entity_id.clone())) {
+                audit::append(tx, now, who, "read", entity, entity_id)?;
+            }
+        }
+    }
+    Ok(PullResponse { changes, next_cursor: next.render(), has_more })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_count_enclosing_and_enclosed_paths() {
+        let v: BTreeMap<String, i64> = [("".to_string(), 1), ("tests[a].result".to_string(), 5), ("basic.name".to_string(), 3)].into();
+        assert_eq!(current_version(&v, "basic.name").0, 3);
+        assert_eq!(current_version(&v, "basic.sex").0, 1);
+        assert_eq!(current_version(&v, "tests[a]").0, 5);
+        assert_eq!(current_version(&v, "tests[b].result").0, 1);
+        assert!(!within("basic.names", "basic.name"));
+    }
+
+    #[test]
+    fn cursors_round_trip() {
+        for c in [
+            Cursor::Changes { after: 42 },
+            Cursor::Snapshot { upto: 9, after: None },
+            Cursor::Snapshot { upto: 9, after: Some((3, Uuid::nil().to_string())) },
+        ] {
+            assert_eq!(Cursor::parse(&c.render()), Some(c));
+        }
+        assert_eq!(Cursor::parse("x.1"), None);
+    }
+}
