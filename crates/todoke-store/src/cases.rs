@@ -2,6 +2,9 @@
 //! operation and its history entry in one transaction: all three or none.
 
 use chrono::{DateTime, Utc};
+use std::collections::VecDeque;
+
+use rusqlite::types::ValueRef;
 use rusqlite::{Connection, TransactionBehavior};
 use serde::{Deserialize, Serialize};
 use todoke_domain::diff::{self, FieldChange};
@@ -9,12 +12,13 @@ use todoke_domain::{Actor, Case, Cluster, Observation};
 use uuid::Uuid;
 
 use crate::cluster::load_cluster;
+use crate::codec;
 use crate::desk::Desk;
 use crate::error::{Result, StoreError};
 use crate::history::{insert_history, load_history, HistoryEntry, NewHistory};
 use crate::observation::{load_observations, write_observation};
 use crate::outbox::{base_versions, insert_op, kind, op_from_row, NewOp, OutboxOp, OP_COLUMNS};
-use crate::record::{case_json, insert_case, load_case, parse_case, update_case_row, CaseRow, Stored};
+use crate::record::{case_json, insert_case, load_case, update_case_row, CaseRow, Stored};
 
 /// Page cache while bulk writing (KiB).
 const BULK_CACHE_KIB: i64 = 512 * 1024;
@@ -294,13 +298,20 @@ impl Desk {
         Ok(n as u64)
     }
 
-    /// Every case (soft-deleted ones too: check `case.deleted`), in id order,
-    /// a page at a time: memory stays flat at any size.
+    /// Every case (soft-deleted ones too: check `case.deleted`), in the
+    /// order they are stored (creation order, not id order), read a page at
+    /// a time: memory stays flat at any size.
+    ///
+    /// The database pages are read in their physical order, and unpacking
+    /// and parsing the documents (most of the time of a full export) runs on
+    /// worker threads a page ahead of the caller, who meanwhile writes out
+    /// the cases already handed over.
     pub fn iter_cases(&self) -> Result<CaseIter<'_>> {
-        Ok(CaseIter { desk: self, after: String::new(), page: Vec::new().into_iter(), finished: false })
+        let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, MAX_WORKERS);
+        Ok(CaseIter { desk: self, after: 0, workers, in_flight: VecDeque::new(), current: Vec::new().into_iter(), finished: false })
     }
 
-    /// Calls `f` with every case in id order (see [`Desk::iter_cases`]); stops at `f`'s first error.
+    /// Calls `f` with every case in stored order (see [`Desk::iter_cases`]); stops at `f`'s first error.
     pub fn for_each_case<E: From<StoreError>>(&self, mut f: impl FnMut(Case) -> Result<(), E>) -> Result<usize, E> {
         let mut n = 0;
         for case in self.iter_cases()? {
@@ -310,47 +321,142 @@ impl Desk {
         Ok(n)
     }
 
-    fn case_page(&self, after: &str, size: usize) -> Result<Vec<(String, String)>> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT r.id, d.doc FROM case_record r JOIN case_doc d ON d.rid = r.rid WHERE r.id > ?1 ORDER BY r.id LIMIT ?2",
-        )?;
-        let rows = stmt.query_map(rusqlite::params![after, size as i64], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    /// Up to `size` stored case documents after row `after`, in row order, as stored.
+    fn raw_case_page(&self, after: i64, size: usize) -> Result<Vec<RawDoc>> {
+        let mut stmt = self.conn.prepare_cached("SELECT rid, doc FROM case_doc WHERE rid > ?1 ORDER BY rid LIMIT ?2")?;
+        let rows = stmt.query_map(rusqlite::params![after, size as i64], |r| {
+            let (text, bytes) = match r.get_ref(1)? {
+                ValueRef::Text(b) => (true, b.to_vec()),
+                ValueRef::Blob(b) => (false, b.to_vec()),
+                _ => (false, Vec::new()),
+            };
+            Ok(RawDoc { rid: r.get(0)?, text, bytes })
+        })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn corrupt_case(&self, rid: i64, message: String) -> StoreError {
+        let id = self
+            .conn
+            .query_row("SELECT id FROM case_record WHERE rid = ?1", [rid], |r| r.get::<_, String>(0))
+            .unwrap_or_else(|_| format!("(row {rid})"));
+        StoreError::Corrupt { what: "case", id, message }
     }
 }
 
-/// Streams every case in id order, reading a page of rows at a time (no
-/// read transaction is held between pages).
+/// A case document as stored, copied out of its database page.
+struct RawDoc {
+    rid: i64,
+    text: bool,
+    bytes: Vec<u8>,
+}
+
+type Decoded = (i64, std::result::Result<Case, String>);
+
+fn decode_chunk(docs: Vec<RawDoc>) -> Vec<Decoded> {
+    let mut buf = Vec::new();
+    docs.into_iter()
+        .map(|d| {
+            let value = if d.text { ValueRef::Text(&d.bytes) } else { ValueRef::Blob(&d.bytes) };
+            let case = codec::unpack(value, &mut buf).and_then(codec::from_json);
+            (d.rid, case)
+        })
+        .collect()
+}
+
+/// Streams every case in stored order: reads a page of rows at a time (no
+/// read transaction is held between pages) and has it decoded by worker
+/// threads, one chunk each, while the previous page is consumed.
 pub struct CaseIter<'d> {
     desk: &'d Desk,
-    after: String,
-    page: std::vec::IntoIter<(String, String)>,
+    /// The last row id read.
+    after: i64,
+    workers: usize,
+    /// Chunks being decoded, in order.
+    in_flight: VecDeque<Chunk>,
+    current: std::vec::IntoIter<Decoded>,
     finished: bool,
 }
 
-const PAGE: usize = 512;
+/// A chunk of a page: being decoded by a worker thread, or already decoded.
+enum Chunk {
+    Decoding(std::thread::JoinHandle<Vec<Decoded>>),
+    Decoded(Vec<Decoded>),
+}
+
+/// Rows read at a time.
+const PAGE: usize = 2048;
+/// Decoding threads per page at most.
+const MAX_WORKERS: usize = 4;
+
+impl CaseIter<'_> {
+    /// Reads the next page and hands it to the workers; false at the end.
+    fn read_page(&mut self) -> Result<bool> {
+        if self.finished {
+            return Ok(false);
+        }
+        let mut rows = self.desk.raw_case_page(self.after, PAGE)?;
+        self.finished = rows.len() < PAGE;
+        let Some(last) = rows.last() else { return Ok(false) };
+        self.after = last.rid;
+        let chunk = rows.len().div_ceil(self.workers);
+        while !rows.is_empty() {
+            let rest = rows.split_off(chunk.min(rows.len()));
+            let docs = std::mem::replace(&mut rows, rest);
+            // The chunk goes over a channel so that it is still ours if no thread can be had.
+            let (tx, rx) = std::sync::mpsc::sync_channel(1);
+            let worker = std::thread::Builder::new().name("todoke-case-decode".into()).spawn(move || {
+                let docs = rx.recv().unwrap_or_default();
+                decode_chunk(docs)
+            });
+            self.in_flight.push_back(match worker {
+                Ok(handle) => {
+                    tx.send(docs).expect("the worker waits for its chunk");
+                    Chunk::Decoding(handle)
+                }
+                // No thread to be had (resource limits): decode here instead.
+                Err(_) => Chunk::Decoded(decode_chunk(docs)),
+            });
+        }
+        Ok(true)
+    }
+}
 
 impl Iterator for CaseIter<'_> {
     type Item = Result<Case>;
 
     fn next(&mut self) -> Option<Result<Case>> {
-        if let Some((id, doc)) = self.page.next() {
-            return Some(parse_case(&doc, &id));
-        }
-        if self.finished {
-            return None;
-        }
-        match self.desk.case_page(&self.after, PAGE) {
-            Ok(rows) => {
-                self.finished = rows.len() < PAGE;
-                self.after = rows.last().map(|(id, _)| id.clone()).unwrap_or_default();
-                self.page = rows.into_iter();
-                let (id, doc) = self.page.next()?;
-                Some(parse_case(&doc, &id))
+        loop {
+            if let Some((rid, case)) = self.current.next() {
+                return Some(case.map_err(|message| self.desk.corrupt_case(rid, message)));
             }
-            Err(e) => {
-                self.finished = true;
-                Some(Err(e))
+            // Keep a page being decoded ahead of the one handed out.
+            while self.in_flight.len() < 2 * self.workers {
+                match self.read_page() {
+                    Ok(true) => {}
+                    Ok(false) => break,
+                    Err(e) => {
+                        self.finished = true;
+                        self.in_flight.clear();
+                        return Some(Err(e));
+                    }
+                }
+            }
+            let chunk = match self.in_flight.pop_front()? {
+                Chunk::Decoding(handle) => handle.join(),
+                Chunk::Decoded(decoded) => Ok(decoded),
+            };
+            match chunk {
+                Ok(decoded) => self.current = decoded.into_iter(),
+                Err(_) => {
+                    self.finished = true;
+                    self.in_flight.clear();
+                    return Some(Err(StoreError::Corrupt {
+                        what: "case",
+                        id: format!("(after row {})", self.after),
+                        message: "decoding failed".into(),
+                    }));
+                }
             }
         }
     }
@@ -359,6 +465,70 @@ impl Iterator for CaseIter<'_> {
 #[cfg(test)]
 mod tests {
     use super::overlaps;
+    use crate::{Desk, MemoryKeys};
+    use todoke_domain::{Actor, Case, Observation};
+
+    /// Rows written before documents were packed (plain JSON TEXT) read as before.
+    #[test]
+    fn plain_text_documents_still_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut desk = Desk::init(dir.path(), &MemoryKeys::new()).unwrap();
+        let actor = Actor { login: "t".into(), org_code: "HC131121".into() };
+        let mut case = Case { id: uuid::Uuid::now_v7(), ..Default::default() };
+        case.basic.name = "平文 太郎".into();
+        case.basic.name_kana = "ヘイブン タロウ".into();
+        let saved = desk.create_case(&case, &actor).unwrap().case;
+        let obs = Observation { id: uuid::Uuid::now_v7(), case_id: case.id, temperature: Some(37.5), ..Default::default() };
+        desk.add_observation(&obs, &actor).unwrap();
+        // packed as stored
+        let kind: String = desk.conn.query_row("SELECT typeof(doc) FROM case_doc", [], |r| r.get(0)).unwrap();
+        assert_eq!(kind, "blob");
+        let before = desk.open_case(case.id).unwrap().unwrap();
+        // rewritten the old way
+        desk.conn.execute("UPDATE case_doc SET doc = ?1", [serde_json::to_string(&saved).unwrap()]).unwrap();
+        desk.conn.execute("UPDATE observation SET doc = ?1", [serde_json::to_string(&obs).unwrap()]).unwrap();
+        desk.conn
+            .execute(
+                "UPDATE outbox SET payload = ?1 WHERE kind = 'observation.add'",
+                [format!("{{\"observation\":{}}}", serde_json::to_string(&obs).unwrap())],
+            )
+            .unwrap();
+        let kind: String = desk.conn.query_row("SELECT typeof(doc) FROM case_doc", [], |r| r.get(0)).unwrap();
+        assert_eq!(kind, "text");
+        assert_eq!(desk.open_case(case.id).unwrap().unwrap(), before);
+        assert_eq!(desk.iter_cases().unwrap().map(|c| c.unwrap()).collect::<Vec<_>>(), vec![saved.clone()]);
+        // and an edit of an old row writes it packed
+        let mut edited = saved.clone();
+        edited.basic.phone = "090-0000-1111".into();
+        desk.update_case(&edited, &actor).unwrap();
+        let kind: String = desk.conn.query_row("SELECT typeof(doc) FROM case_doc", [], |r| r.get(0)).unwrap();
+        assert_eq!(kind, "blob");
+        assert_eq!(desk.get_case(case.id).unwrap().unwrap().basic.phone, "090-0000-1111");
+    }
+
+    /// A damaged document is reported as such, with the case's id, and does not stop the stream.
+    #[test]
+    fn a_damaged_document_is_a_corrupt_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut desk = Desk::init(dir.path(), &MemoryKeys::new()).unwrap();
+        let actor = Actor { login: "t".into(), org_code: "HC131121".into() };
+        let ids: Vec<uuid::Uuid> = (0..3)
+            .map(|_| {
+                let case = Case { id: uuid::Uuid::now_v7(), ..Default::default() };
+                desk.create_case(&case, &actor).unwrap();
+                case.id
+            })
+            .collect();
+        desk.conn.execute("UPDATE case_doc SET doc = x'01deadbeef' WHERE rid = 2", []).unwrap();
+        let results: Vec<_> = desk.iter_cases().unwrap().collect();
+        assert_eq!(results.len(), 3);
+        assert!(results[0].is_ok() && results[2].is_ok());
+        match &results[1] {
+            Err(crate::StoreError::Corrupt { id, .. }) => assert_eq!(id, &ids[1].to_string()),
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(desk.get_case(ids[1]), Err(crate::StoreError::Corrupt { .. })));
+    }
 
     #[test]
     fn path_overlap() {

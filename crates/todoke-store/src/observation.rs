@@ -5,6 +5,7 @@ use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use todoke_domain::{Actor, Observation};
 
 use crate::cases::Now;
+use crate::codec;
 use crate::desk::Desk;
 use crate::error::{Result, StoreError};
 use crate::outbox::{insert_op, kind, NewOp};
@@ -39,7 +40,7 @@ pub(crate) fn write_observation(conn: &Connection, obs: &Observation, now: &Now)
         },
     )?;
     conn.prepare_cached("INSERT INTO observation (id, case_id, observed_at, doc) VALUES (?1, ?2, ?3, ?4)")?
-        .execute(params![obs.id.to_string(), case_id, observed_key(obs), doc])
+        .execute(params![obs.id.to_string(), case_id, observed_key(obs), codec::pack(&doc)])
         .map_err(|e| match &e {
             rusqlite::Error::SqliteFailure(f, _) if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE => {
                 StoreError::AlreadyExists { what: "observation", id: obs.id.to_string() }
@@ -51,10 +52,10 @@ pub(crate) fn write_observation(conn: &Connection, obs: &Observation, now: &Now)
 
 pub(crate) fn load_observations(conn: &Connection, case_id: &str) -> Result<Vec<Observation>> {
     let mut stmt = conn.prepare_cached("SELECT id, doc FROM observation WHERE case_id = ?1 ORDER BY observed_at, rid")?;
-    let rows = stmt.query_map([case_id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+    let rows = stmt.query_map([case_id], |r| Ok((r.get::<_, String>(0)?, codec::parse::<Observation>(r.get_ref(1)?))))?;
     rows.map(|row| {
-        let (id, doc) = row?;
-        serde_json::from_str(&doc).map_err(|e| StoreError::Corrupt { what: "observation", id, message: e.to_string() })
+        let (id, obs) = row?;
+        obs.map_err(|message| StoreError::Corrupt { what: "observation", id, message })
     })
     .collect()
 }

@@ -10,6 +10,7 @@ use serde_json::Value;
 use todoke_domain::diff::FieldChange;
 use uuid::Uuid;
 
+use crate::codec;
 use crate::desk::Desk;
 use crate::error::{Result, StoreError};
 
@@ -106,7 +107,7 @@ pub(crate) fn insert_op(conn: &Connection, op: &NewOp<'_>) -> Result<i64> {
         op.entity_id,
         op.case_id.map(|c| c.to_string()),
         op.kind,
-        op.payload,
+        codec::pack(&op.payload),
         op.base_versions,
         op.created_at,
     ])?;
@@ -152,7 +153,7 @@ pub(crate) fn op_from_row(r: &Row<'_>) -> rusqlite::Result<OutboxOp> {
         entity_id: text(3)?,
         case_id: r.get::<_, Option<String>>(4)?.map(|s| uuid(s, 4)).transpose()?,
         kind: text(5)?,
-        payload: json(6)?,
+        payload: codec::parse::<Value>(r.get_ref(6)?).map_err(|e| bad(6, e))?,
         base_versions: json(7)?,
         created_at: DateTime::parse_from_rfc3339(&text(8)?).map_err(|e| bad(8, e.to_string()))?.with_timezone(&Utc),
         status: OpStatus::parse(&text(9)?).ok_or_else(|| bad(9, "unknown status".into()))?,

@@ -10,6 +10,7 @@ use serde_json::Value;
 use todoke_domain::Case;
 use uuid::Uuid;
 
+use crate::codec;
 use crate::error::{Result, StoreError};
 use crate::search_key::{name_grams, phone_key, search_key};
 
@@ -103,7 +104,7 @@ pub(crate) fn insert_case(conn: &Connection, row: &CaseRow, doc: &str, rev: i64,
     values.extend(row.values());
     stmt.execute(values.as_slice()).map_err(|e| duplicate_as_exists(e, &row.id))?;
     let rid = conn.last_insert_rowid();
-    conn.prepare_cached("INSERT INTO case_doc (rid, doc) VALUES (?1, ?2)")?.execute(params![rid, doc])?;
+    conn.prepare_cached("INSERT INTO case_doc (rid, doc) VALUES (?1, ?2)")?.execute(params![rid, codec::pack(doc)])?;
     insert_grams(conn, rid, &row.name_kanji_key)?;
     Ok(rid)
 }
@@ -129,7 +130,7 @@ pub(crate) fn update_case_row(conn: &Connection, current: &Stored, row: &CaseRow
     let mut values: Vec<&dyn ToSql> = vec![&current.rid, &rev, &seq];
     values.extend(row.values());
     stmt.execute(values.as_slice())?;
-    conn.prepare_cached("UPDATE case_doc SET doc = ?2 WHERE rid = ?1")?.execute(params![current.rid, doc])?;
+    conn.prepare_cached("UPDATE case_doc SET doc = ?2 WHERE rid = ?1")?.execute(params![current.rid, codec::pack(doc)])?;
     let old_key = search_key(&current.case.basic.name);
     if old_key != row.name_kanji_key {
         delete_grams(conn, current.rid, &old_key)?;
@@ -163,10 +164,17 @@ pub(crate) struct Stored {
 
 pub(crate) fn load_case(conn: &Connection, id: Uuid) -> Result<Option<Stored>> {
     let mut stmt = conn.prepare_cached("SELECT r.rid, r.rev, d.doc FROM case_record r JOIN case_doc d ON d.rid = r.rid WHERE r.id = ?1")?;
-    let row = stmt.query_row([id.to_string()], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, String>(2)?))).optional()?;
-    row.map(|(rid, rev, doc)| Ok(Stored { rid, rev, case: parse_case(&doc, &id.to_string())? })).transpose()
+    let row = stmt
+        .query_row([id.to_string()], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, codec::parse::<Case>(r.get_ref(2)?))))
+        .optional()?;
+    row.map(|(rid, rev, case)| {
+        let case = case.map_err(|message| StoreError::Corrupt { what: "case", id: id.to_string(), message })?;
+        Ok(Stored { rid, rev, case })
+    })
+    .transpose()
 }
 
+#[cfg(test)]
 pub(crate) fn parse_case(doc: &str, id: &str) -> Result<Case> {
     serde_json::from_str(doc).map_err(|e| StoreError::Corrupt { what: "case", id: id.to_string(), message: e.to_string() })
 }

@@ -212,20 +212,22 @@ fn bulk_create_writes_an_op_per_case_in_batches() {
 }
 
 #[test]
-fn every_case_streams_in_id_order() {
+fn every_case_streams_once_in_stored_order() {
     let mut t = new_desk();
-    let cases: Vec<Case> = (0..1100).map(|i| case(&format!("試験 {i}"), "シケン", "", date(2022, 8, 1))).collect();
+    // more than one page (2,048 rows) and a last page that is not full
+    let cases: Vec<Case> = (0..4500).map(|i| case(&format!("試験 {i}"), "シケン", "", date(2022, 8, 1))).collect();
     t.desk.bulk_create(cases.clone(), &actor(), 500, &mut |_| {}).unwrap();
-    let mut ids = Vec::new();
+    let mut streamed = Vec::new();
     let n = t.desk.for_each_case(|c| -> Result<(), StoreError> {
-        ids.push(c.id);
+        streamed.push(c);
         Ok(())
     });
-    assert_eq!(n.unwrap(), 1100);
-    let mut sorted = ids.clone();
-    sorted.sort_by_key(|id| id.to_string());
-    assert_eq!(ids, sorted);
-    assert_eq!(t.desk.iter_cases().unwrap().count(), 1100);
+    assert_eq!(n.unwrap(), 4500);
+    // creation order, each case whole and once
+    assert_eq!(streamed.iter().map(|c| c.id).collect::<Vec<_>>(), cases.iter().map(|c| c.id).collect::<Vec<_>>());
+    assert_eq!(streamed[4321], t.desk.get_case(cases[4321].id).unwrap().unwrap());
+    assert_eq!(streamed[4321].basic.name, "試験 4321");
+    assert_eq!(t.desk.iter_cases().unwrap().count(), 4500);
     // stopping early
     let mut seen = 0;
     let stopped = t.desk.for_each_case(|_| {

@@ -33,6 +33,31 @@ fn database_file_cannot_be_read_without_the_key() {
     }
 }
 
+/// The check above is meaningful: decrypted, the same database holds the
+/// patient's name, reading and phone as bytes a search finds (the searchable
+/// columns are stored as they are; only the documents are compressed).
+#[test]
+fn decrypted_the_database_shows_the_patient() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = [9u8; 32];
+    let mut desk = Desk::init(dir.path(), &MemoryKeys::fixed(key)).unwrap();
+    desk.create_case(&case(NAME, KANA, "090-1111-2222", date(2022, 8, 1)), &actor()).unwrap();
+    drop(desk);
+    let conn = rusqlite::Connection::open(dir.path().join("desk.db")).unwrap();
+    let hex: String = key.iter().map(|b| format!("{b:02x}")).collect();
+    let plain = dir.path().join("plain.db");
+    conn.execute_batch(&format!(
+        "PRAGMA key = \"x'{hex}'\"; ATTACH DATABASE '{}' AS plaintext KEY ''; SELECT sqlcipher_export('plaintext'); DETACH DATABASE plaintext;",
+        plain.display()
+    ))
+    .unwrap();
+    let bytes = std::fs::read(&plain).unwrap();
+    assert!(bytes.starts_with(b"SQLite format 3"));
+    for needle in [NAME, KANA, "09011112222", "090-1111-2222"] {
+        assert!(contains(&bytes, needle.as_bytes()), "the decrypted copy lacks {needle}");
+    }
+}
+
 #[test]
 fn desk_json_holds_no_personal_data_and_no_key() {
     let t = desk_with_patient();
