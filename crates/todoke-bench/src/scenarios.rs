@@ -77,7 +77,8 @@ fn to_hiragana(s: &str) -> String {
 pub fn b1_search(desk: &DeskService, samples: usize, seed: u64) -> R<Value> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let people = sample(desk, samples.min(2_000), &mut rng)?;
-    let kinds: [(&str, fn(&CaseSummary) -> Option<String>); 5] = [
+    type Query = fn(&CaseSummary) -> Option<String>;
+    let kinds: [(&str, Query); 5] = [
         ("kana_prefix_katakana", |c| Some(c.name_kana.chars().take(3).collect())),
         ("kana_prefix_hiragana", |c| Some(to_hiragana(&c.name_kana.chars().take(4).collect::<String>()))),
         ("kanji_substring", |c| {

@@ -1,7 +1,7 @@
 //! Dispatch: parse what the user gave, call the desk, print the result.
 
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 
 use chrono::NaiveDate;
@@ -286,7 +286,7 @@ fn parse_date(s: &str) -> Result<NaiveDate, DeskError> {
 }
 
 fn unknown_value<T: Labelled + Copy>(ja: &str, en: &str, got: &str, all: &[T]) -> DeskError {
-    let options: Vec<String> = all.iter().map(|v| format!("{}", v.ja())).collect();
+    let options: Vec<&str> = all.iter().map(|v| v.ja()).collect();
     DeskError::bad_input(
         format!("{ja}「{got}」は使えません。使える値: {}", options.join("、")),
         format!("Unknown {en} \"{got}\". Allowed: {}", all.iter().map(|v| v.en()).collect::<Vec<_>>().join(", ")),
@@ -301,7 +301,7 @@ fn local_actor() -> Actor {
 
 fn read_json<T: serde::de::DeserializeOwned>(file: &Path) -> Result<T, DeskError> {
     let mut text = String::new();
-    if file == PathBuf::from("-") {
+    if file == Path::new("-") {
         std::io::stdin().read_to_string(&mut text).map_err(|e| DeskError::io("stdin", e))?;
     } else {
         text = std::fs::read_to_string(file).map_err(|e| DeskError::io(&file.display().to_string(), e))?;

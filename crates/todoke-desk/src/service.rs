@@ -271,7 +271,7 @@ impl DeskService {
                 out.push((summary, assessment));
             }
         }
-        out.sort_by_key(|(s, a)| (!a.needs_call, a.concerns.len() == 0, std::cmp::Reverse(a.concerns.len()), s.id));
+        out.sort_by_key(|(s, a)| (!a.needs_call, a.concerns.is_empty(), std::cmp::Reverse(a.concerns.len()), s.id));
         Ok(out)
     }
 

@@ -93,7 +93,7 @@ impl DeskService {
         let cases = self.desk.iter_cases().map_err(DeskError::from)?.map_while(|c| match c {
             Ok(c) => {
                 done += 1;
-                if done % 10_000 == 0 {
+                if done.is_multiple_of(10_000) {
                     progress(done, total);
                 }
                 Some(c)
@@ -148,7 +148,7 @@ impl DeskService {
                 break;
             }
             written += batch.len();
-            self.desk.bulk_create_with_observations(batch.into_iter(), observations, &actor).map_err(DeskError::from)?;
+            self.desk.bulk_create_with_observations(batch, observations, &actor).map_err(DeskError::from)?;
             progress(written as u64, cases as u64);
         }
         Ok(written)
