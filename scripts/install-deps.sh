@@ -47,3 +47,17 @@ for tool in cargo rustc; do
     exit 1
   }
 done
+
+# Node.js drives the web UI's build and tests (ui/) and the end-to-end tests (tests/e2e).
+command -v npm >/dev/null || {
+  echo "install-deps: 'npm' not found; install Node.js 20.19+ and re-run" >&2
+  exit 1
+}
+
+# tauri-driver: the WebDriver server the end-to-end tests talk to (it drives WebKitWebDriver).
+if command -v tauri-driver >/dev/null || [[ -x "$HOME/.cargo/bin/tauri-driver" ]]; then
+  echo "install-deps: tauri-driver present"
+else
+  echo "install-deps: installing tauri-driver (cargo install, once)"
+  cargo install tauri-driver --locked
+fi

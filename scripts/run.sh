@@ -20,6 +20,8 @@ desk="${TODOKE_DESK_DIR:-$HOME/.local/share/todoke-demo}"
 demo_keyring_home="${XDG_DATA_HOME:-$HOME/.local/share}/todoke-demo-keyring"
 # The desk key must come from the OS keyring, never from the environment.
 unset TODOKE_DESK_KEY
+# This desk's health centre, for the desktop app (the desk does not store it yet).
+export TODOKE_ORG="${TODOKE_ORG:-HC131121}"
 
 section() { printf '\n==== %s ====\n' "$*"; }
 
@@ -36,7 +38,8 @@ if [[ -z "${TODOKE_RUN_PRIVATE_SESSION:-}" ]]; then
   section "dependencies (scripts/install-deps.sh)"
   scripts/install-deps.sh
 
-  section "build: todoke-cli and todoke-desktop (release)"
+  section "build: web UI (ui/dist), todoke-cli and todoke-desktop (release)"
+  (cd ui && npm ci --no-audit --no-fund && npm run build)
   cargo build --release -p todoke-cli -p todoke-desktop
 
   section "OS keyring"
@@ -70,7 +73,7 @@ fi
 section "demo desk: $desk"
 if [[ ! -d "$desk" ]] || [[ -z "$(ls -A "$desk")" ]]; then
   # The demo desk works for 世田谷区保健所, the health centre of the largest ward.
-  "$bin/todoke-cli" --desk "$desk" init --org HC131121
+  "$bin/todoke-cli" --desk "$desk" init --org "$TODOKE_ORG"
   "$bin/todoke-cli" --desk "$desk" generate --cases 5000 --seed 1 || {
     echo "generating the demo cases failed; remove $desk and run this script again" >&2
     exit 1

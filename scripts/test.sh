@@ -21,26 +21,47 @@ finish() {
 }
 trap finish EXIT
 
-section "1/5 system dependencies (scripts/install-deps.sh)"
+section "1/9 system dependencies (scripts/install-deps.sh)"
 scripts/install-deps.sh
+export PATH="$HOME/.cargo/bin:$PATH"
 
-section "2/5 core crates: cargo test --workspace --exclude todoke-desktop"
+section "2/9 core crates: cargo test --workspace --exclude todoke-desktop"
 cargo test --workspace --exclude todoke-desktop
 
-section "2b/5 real OS keyring (Secret Service) and a real spreadsheet"
+section "2b/9 real OS keyring (Secret Service) and a real spreadsheet"
 # The desk key in a real gnome-keyring, in a throw-away D-Bus session and data folder.
 dbus-run-session -- sh -c 'export XDG_DATA_HOME=$(mktemp -d); echo -n todoke-test | gnome-keyring-daemon --components=secrets --unlock >/dev/null; cargo test -p todoke-store --test encryption keyring -- --ignored'
 # A Shift_JIS export opened by LibreOffice Calc keeps its Japanese text.
 cargo test -p todoke-exchange --test spreadsheet -- --ignored
 
-section "3/5 desktop app: cargo build / cargo test -p todoke-desktop"
-cargo build -p todoke-desktop
+section "3/9 IPC types: regenerate ui/src/lib/bindings from the Rust types and check nothing changed"
+cargo test -p todoke-desk --features ts --test bindings
+if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+  drift=$(git status --porcelain -- ui/src/lib/bindings)
+  if [[ -n "$drift" ]]; then
+    echo "ui/src/lib/bindings differs from the Rust types; commit the regenerated files:" >&2
+    echo "$drift" >&2
+    exit 1
+  fi
+fi
+
+section "4/9 web UI: npm ci, type check, component tests (Vitest), build (ui/dist)"
+(cd ui && npm ci --no-audit --no-fund && npm run check && npm test && npm run build)
+
+section "5/9 desktop app: cargo build / cargo test -p todoke-desktop"
+cargo build -p todoke-desktop -p todoke-cli
 cargo test -p todoke-desktop
 
-section "4/5 desktop app: window smoke test under Xvfb"
+section "6/9 desktop app: window smoke test under Xvfb"
 scripts/smoke-desktop.sh "$CARGO_TARGET_DIR/debug/todoke-desktop"
 
-section "5/5 benchmark smoke run (small size)"
+section "7/9 desktop app: end-to-end through tauri-driver (screenshots in tests/e2e/screenshots)"
+TODOKE_E2E_CASES=2000 scripts/e2e-desktop.sh
+
+section "8/9 desktop app: B9 start-up time and idle memory (bench-results/b9-ci.json)"
+scripts/bench-desktop.sh --runs 3 --cases 2000 --out bench-results/b9-ci.json
+
+section "9/9 benchmark smoke run (small size)"
 if [[ -d crates/todoke-bench ]]; then
   mkdir -p bench-results
   # Small size, dev profile (dependencies are optimised there too): proves the benchmark

@@ -1,23 +1,167 @@
-//! Tauri commands: thin translations between the web UI and the core crates.
+//! Tauri commands: one-line translations between the web UI and `todoke-desk`.
+//! Arguments keep their snake_case names (as in the generated TypeScript bindings).
+//! Errors reach the UI as `DeskError {code, message_ja, message_en, problems}`.
 
 use std::path::PathBuf;
 
-use serde::Serialize;
+use tauri::{AppHandle, Emitter, State};
+use todoke_desk::{
+    CodeLists, DeskError, DeskStatus, ExportEncoding, ExportFormat, ExportSummary, FormCheck, ImportSummary, Progress, SaveResult,
+    SessionInfo, TestsSaved,
+};
+use todoke_domain::lifecycle::ReportOutcome;
+use todoke_domain::{Case, Cluster, CurrentStatus, Observation, TestRecord};
+use todoke_store::{CaseDetail, CaseQuery, CaseSummary};
+use uuid::Uuid;
 
-/// The desk directory this process serves, resolved once at start-up.
-pub struct Desk(pub PathBuf);
+use crate::session::Session;
 
-/// What the UI shows in its header.
-#[derive(Serialize)]
-pub struct AppInfo {
-    version: String,
-    desk_dir: String,
+type Answer<T> = Result<T, DeskError>;
+
+/// Event carrying `Progress` of an import or export.
+const PROGRESS_EVENT: &str = "progress";
+
+#[tauri::command(rename_all = "snake_case")]
+pub fn session_info(session: State<'_, Session>) -> SessionInfo {
+    session.info()
 }
 
-#[tauri::command]
-pub fn app_info(app: tauri::AppHandle, desk: tauri::State<'_, Desk>) -> AppInfo {
-    AppInfo {
-        version: app.package_info().version.to_string(),
-        desk_dir: desk.0.display().to_string(),
-    }
+#[tauri::command(rename_all = "snake_case")]
+pub async fn open_desk(session: State<'_, Session>) -> Answer<SessionInfo> {
+    session.blocking(Session::open).await?
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub fn lock(session: State<'_, Session>) -> SessionInfo {
+    session.lock()
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub fn touch(session: State<'_, Session>) {
+    session.touch()
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub fn ui_ready(session: State<'_, Session>) -> u64 {
+    u64::try_from(session.ui_ready()).unwrap_or(u64::MAX)
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub fn code_lists() -> CodeLists {
+    todoke_desk::code_lists()
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn desk_status(session: State<'_, Session>) -> Answer<DeskStatus> {
+    session.run(|d| d.status()).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn search_cases(session: State<'_, Session>, query: CaseQuery) -> Answer<Vec<CaseSummary>> {
+    session.run(move |d| d.search(&query)).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn count_cases(session: State<'_, Session>, query: CaseQuery) -> Answer<u64> {
+    session.run(move |d| d.count(&query)).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn open_case(session: State<'_, Session>, id: Uuid) -> Answer<CaseDetail> {
+    session.run(move |d| d.open_case(id)).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn new_case_draft(session: State<'_, Session>) -> Answer<Case> {
+    session.run(|d| Ok(d.new_case_draft())).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn new_test_draft(session: State<'_, Session>) -> Answer<TestRecord> {
+    session.run(|d| Ok(d.new_test_draft())).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn contact_case_draft(session: State<'_, Session>, case_id: Uuid, contact_id: Uuid) -> Answer<Case> {
+    session.run(move |d| d.contact_case_draft(case_id, contact_id)).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn check_form(session: State<'_, Session>, case: Case) -> Answer<FormCheck> {
+    session.run(move |d| d.check_form(&case)).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn create_case(session: State<'_, Session>, case: Case) -> Answer<SaveResult> {
+    session.run(move |d| d.create_case(case)).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn update_case(session: State<'_, Session>, case: Case) -> Answer<SaveResult> {
+    session.run(move |d| d.update_case(case)).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn report(session: State<'_, Session>, id: Uuid) -> Answer<(SaveResult, ReportOutcome)> {
+    session.run(move |d| d.report(id)).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn confirm(session: State<'_, Session>, id: Uuid) -> Answer<SaveResult> {
+    session.run(move |d| d.confirm(id)).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn set_status(session: State<'_, Session>, id: Uuid, status: CurrentStatus) -> Answer<SaveResult> {
+    session.run(move |d| d.set_status(id, status)).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn add_observation(session: State<'_, Session>, id: Uuid, observation: Observation) -> Answer<Observation> {
+    session.run(move |d| d.add_observation(id, observation)).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn save_tests(session: State<'_, Session>, id: Uuid, tests: Vec<TestRecord>) -> Answer<TestsSaved> {
+    session.run(move |d| d.save_tests(id, tests)).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn transfer_responsible(session: State<'_, Session>, id: Uuid, health_centre: String) -> Answer<SaveResult> {
+    session.run(move |d| d.transfer_responsible(id, &health_centre)).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn add_related_health_centre(session: State<'_, Session>, id: Uuid, health_centre: String) -> Answer<SaveResult> {
+    session.run(move |d| d.add_related_health_centre(id, &health_centre)).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn link_contact(session: State<'_, Session>, case_id: Uuid, contact_id: Uuid, linked_case: Uuid) -> Answer<SaveResult> {
+    session.run(move |d| d.link_contact(case_id, contact_id, linked_case)).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn clusters(session: State<'_, Session>) -> Answer<Vec<Cluster>> {
+    session.run(|d| d.clusters()).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn import_opendata(app: AppHandle, session: State<'_, Session>, path: PathBuf) -> Answer<ImportSummary> {
+    session.run(move |d| d.import_opendata(&path, &mut |done, total| progress(&app, done, total))).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn export_cases(
+    app: AppHandle,
+    session: State<'_, Session>,
+    path: PathBuf,
+    format: ExportFormat,
+    encoding: ExportEncoding,
+) -> Answer<ExportSummary> {
+    session.run(move |d| d.export(&path, format, encoding.into(), &mut |done, total| progress(&app, done, total))).await
+}
+
+fn progress(app: &AppHandle, done: u64, total: u64) {
+    let _ = app.emit(PROGRESS_EVENT, Progress { done, total });
 }

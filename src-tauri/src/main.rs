@@ -1,15 +1,17 @@
 //! Todoke desktop shell: opens the desk's window and answers the web UI's commands.
 //!
-//! Every command is a one-line translation into the core crates; nothing here decides
-//! anything about cases.
+//! Every command is a one-line translation into `todoke-desk`; nothing here decides
+//! anything about cases. Nothing personal is ever logged: this crate logs nothing but
+//! start-up failures, which carry no case data.
 
 // No console window next to the app on Windows release builds.
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
 mod commands;
-mod desk_dir;
+mod session;
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::Parser;
 
@@ -17,28 +19,79 @@ use clap::Parser;
 #[derive(Parser)]
 #[command(version)]
 struct Args {
-    /// Desk directory (database and settings). Default: $TODOKE_DESK_DIR, else <data dir>/todoke.
+    /// Desk directory (database and settings). Default: $TODOKE_DESK_DIR, else <data dir>/todoke/desk.
     #[arg(long, value_name = "DIR")]
     desk: Option<PathBuf>,
+    /// Minutes of inactivity before the desk locks. Default: $TODOKE_LOCK_MINUTES, else 10.
+    #[arg(long, value_name = "MINUTES")]
+    lock_minutes: Option<f64>,
 }
 
 fn main() {
+    let started = session::StartClock::now();
     let args = Args::parse();
-    let desk = match desk_dir::resolve(
-        args.desk,
-        std::env::var_os(desk_dir::ENV_VAR),
-        dirs::data_dir(),
-    ) {
-        Ok(dir) => dir,
-        Err(err) => {
-            eprintln!("todoke-desktop: {err}");
-            std::process::exit(2);
-        }
-    };
+    let dir = todoke_store::resolve_desk_dir(args.desk.as_deref());
+    let minutes = args
+        .lock_minutes
+        .or_else(|| std::env::var("TODOKE_LOCK_MINUTES").ok().and_then(|m| m.parse().ok()))
+        .filter(|m: &f64| m.is_finite() && *m > 0.0)
+        .unwrap_or(10.0);
+    let session = session::Session::new(dir, session::local_actor(), Duration::from_secs_f64(minutes * 60.0), started);
 
     tauri::Builder::default()
-        .manage(commands::Desk(desk))
-        .invoke_handler(tauri::generate_handler![commands::app_info])
+        .manage(session.clone())
+        .setup(move |app| {
+            lean_webview(app);
+            session::watch_inactivity(session, app.handle().clone());
+            Ok(())
+        })
+        .invoke_handler(tauri::generate_handler![
+            commands::session_info,
+            commands::open_desk,
+            commands::lock,
+            commands::touch,
+            commands::ui_ready,
+            commands::code_lists,
+            commands::desk_status,
+            commands::search_cases,
+            commands::count_cases,
+            commands::open_case,
+            commands::new_case_draft,
+            commands::new_test_draft,
+            commands::contact_case_draft,
+            commands::check_form,
+            commands::create_case,
+            commands::update_case,
+            commands::report,
+            commands::confirm,
+            commands::set_status,
+            commands::add_observation,
+            commands::save_tests,
+            commands::transfer_responsible,
+            commands::add_related_health_centre,
+            commands::link_contact,
+            commands::clusters,
+            commands::import_opendata,
+            commands::export_cases,
+        ])
         .run(tauri::generate_context!("../tauri.conf.json"))
         .expect("the Tauri runtime failed to start");
 }
+
+/// One local page, no browsing: WebKit's document-viewer cache model keeps the least in
+/// memory (TARGETS B9, idle memory).
+#[cfg(target_os = "linux")]
+fn lean_webview(app: &tauri::App) {
+    use tauri::Manager;
+    use webkit2gtk::{CacheModel, WebContextExt, WebViewExt};
+    if let Some(window) = app.get_webview_window("main") {
+        let _ = window.with_webview(|webview| {
+            if let Some(context) = webview.inner().context() {
+                context.set_cache_model(CacheModel::DocumentViewer);
+            }
+        });
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn lean_webview(_: &tauri::App) {}

@@ -1,0 +1,28 @@
+// Reading dates as typed at a busy desk: 2026-11-20, 2026/11/20, 20261120. Whether a date
+// is allowed (not in the future, after birth …) is the domain's business, not this.
+export function parseDate(text: string): string | null {
+  const s = text.trim().replace(/[０-９]/g, (d) => String.fromCharCode(d.charCodeAt(0) - 0xfee0));
+  const m = /^(\d{4})(\d{2})(\d{2})$/.exec(s) ?? /^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$/.exec(s);
+  if (!m) return null;
+  const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  const date = new Date(Date.UTC(y, mo - 1, d));
+  if (date.getUTCFullYear() !== y || date.getUTCMonth() !== mo - 1 || date.getUTCDate() !== d) return null;
+  return `${m[1]}-${String(mo).padStart(2, "0")}-${String(d).padStart(2, "0")}`;
+}
+
+/** Today in Japan (JST, no daylight saving), as YYYY-MM-DD. */
+export function todayJst(now = new Date()): string {
+  return new Date(now.getTime() + 9 * 3600_000).toISOString().slice(0, 10);
+}
+
+/** Now in JST as RFC 3339 with its offset, for observation times. */
+export function nowJstRfc3339(now = new Date()): string {
+  return new Date(now.getTime() + 9 * 3600_000).toISOString().slice(0, 16) + ":00+09:00";
+}
+
+/** "2026-11-20T09:30" or "2026-11-20 09:30" (JST) → RFC 3339; null when unreadable. */
+export function parseJstDateTime(text: string): string | null {
+  const m = /^(\d{4}-\d{2}-\d{2})[T ](\d{1,2}):(\d{2})$/.exec(text.trim());
+  if (!m || parseDate(m[1]) === null || Number(m[2]) > 23 || Number(m[3]) > 59) return null;
+  return `${m[1]}T${m[2].padStart(2, "0")}:${m[3]}:00+09:00`;
+}
