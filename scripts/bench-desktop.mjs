@@ -62,7 +62,7 @@ function memory(pid) {
     const status = readFileSync(`/proc/${pid}/status`, "utf8");
     const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, "utf8");
     const name = /^Name:\s+(.*)$/m.exec(status)?.[1] ?? "?";
-    return { pid, name, rss_kb: kb(status, "VmRSS"), pss_kb: kb(rollup, "Pss") };
+    return { pid, name, rss_kb: kb(status, "VmRSS"), pss_kb: kb(rollup, "Pss"), anon_kb: kb(rollup, "Anonymous") };
   } catch {
     return null;
   }
@@ -89,6 +89,7 @@ async function once(i) {
   const procs = tree(child.pid).map(memory).filter(Boolean);
   const rss = procs.reduce((a, p) => a + p.rss_kb, 0);
   const pss = procs.reduce((a, p) => a + p.pss_kb, 0);
+  const anon = procs.reduce((a, p) => a + p.anon_kb, 0);
   for (const p of procs.reverse()) {
     try {
       process.kill(p.pid, "SIGTERM");
@@ -102,7 +103,13 @@ async function once(i) {
     ready_ms_since_main: info.ready_ms_since_main,
     idle_rss_mb: +(rss / 1024).toFixed(1),
     idle_pss_mb: +(pss / 1024).toFixed(1),
-    processes: procs.map((p) => ({ name: p.name, rss_mb: +(p.rss_kb / 1024).toFixed(1), pss_mb: +(p.pss_kb / 1024).toFixed(1) })),
+    idle_anon_mb: +(anon / 1024).toFixed(1),
+    processes: procs.map((p) => ({
+      name: p.name,
+      rss_mb: +(p.rss_kb / 1024).toFixed(1),
+      pss_mb: +(p.pss_kb / 1024).toFixed(1),
+      anon_mb: +(p.anon_kb / 1024).toFixed(1),
+    })),
   };
 }
 
@@ -121,6 +128,7 @@ try {
   const cold = results.map((r) => r.cold_start_ms);
   const rss = results.map((r) => r.idle_rss_mb);
   const pss = results.map((r) => r.idle_pss_mb);
+  const anon = results.map((r) => r.idle_anon_mb);
   const report = {
     benchmark: "B9",
     what: "cold start to the case list rendered; idle memory of the whole process tree after " + idleSeconds + " s",
@@ -132,7 +140,11 @@ try {
     cold_start_ms: { median: median(cold), max: Math.max(...cold), first: cold[0] },
     idle_rss_mb: { median: median(rss), max: Math.max(...rss) },
     idle_pss_mb: { median: median(pss), max: Math.max(...pss) },
-    pass: { cold_start: median(cold) <= 1500, idle_memory: median(rss) <= 250 },
+    idle_anon_mb: { median: median(anon), max: Math.max(...anon) },
+    memory_note:
+      "RSS adds up the WebKit and GTK libraries once per process (about 108 MB of shared, clean pages each); " +
+      "PSS shares them out, so the PSS sum is the tree's own footprint; anon is private heap only.",
+    pass: { cold_start: median(cold) <= 1500, idle_memory_rss: median(rss) <= 250, idle_memory_pss: median(pss) <= 250 },
     measured_at: new Date().toISOString(),
   };
   mkdirSync(dirname(out), { recursive: true });

@@ -24,7 +24,7 @@ impl StartClock {
 }
 
 /// The person at this desk until staff sign-in exists: $TODOKE_USER, else the OS user;
-/// the organisation from $TODOKE_ORG (the desk does not store it yet).
+/// the organisation from $TODOKE_ORG, else the one the desk was created for.
 pub fn local_actor() -> Actor {
     let login = std::env::var("TODOKE_USER").or_else(|_| std::env::var("USER")).unwrap_or_else(|_| "desk".into());
     let org_code = std::env::var("TODOKE_ORG").unwrap_or_default();

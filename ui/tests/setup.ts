@@ -9,7 +9,9 @@ globalThis.ResizeObserver ??= class {
   disconnect() {}
 } as unknown as typeof ResizeObserver;
 
-afterEach(() => {
+afterEach(async () => {
   cleanup();
+  // Components stop listening to events asynchronously: let them, then drop the mocks.
+  await new Promise((r) => setTimeout(r, 0));
   clearMocks();
 });
