@@ -59,7 +59,8 @@ section "7/9 desktop app: end-to-end through tauri-driver (screenshots in tests/
 TODOKE_E2E_CASES=2000 scripts/e2e-desktop.sh
 
 section "8/9 desktop app: B9 start-up time and idle memory (bench-results/b9-ci.json)"
-scripts/bench-desktop.sh --runs 3 --cases 2000 --out bench-results/b9-ci.json
+# The debug build just made (a release binary on this machine may be stale).
+scripts/bench-desktop.sh --runs 3 --cases 2000 --app "$CARGO_TARGET_DIR/debug/todoke-desktop" --out bench-results/b9-ci.json
 
 section "9/9 benchmark smoke run (small size)"
 if [[ -d crates/todoke-bench ]]; then
