@@ -61,3 +61,53 @@ fn edit_of_unknown_case_is_not_found() {
     c.id = uuid::Uuid::now_v7();
     assert_eq!(d.update_case(c).unwrap_err().code, ErrorCode::NotFound);
 }
+
+/// DOMAIN.md §4.3 end to end on a desk: a suspected patient reported at
+/// specimen collection; days later the positive result turns the case
+/// confirmed (saved, even though the old report date precedes the new
+/// diagnosis date), and reporting again gives the confirmed report its own date.
+#[test]
+fn suspected_reported_then_positive_then_reported_again_as_confirmed() {
+    use todoke_domain::{DiagnosisClass, TestResult};
+    let (_tmp, mut d) = desk(); // today = 2022-08-10
+    let mut c = sample(4);
+    c.notification.diagnosis_class = Some(DiagnosisClass::Suspected);
+    c.notification.report_date = None;
+    c.notification.submitted_on = None;
+    c.notification.received_on = None;
+    c.notification.reported_class = None;
+    c.notification.reports.clear();
+    c.notification.health_centre_confirmation = None;
+    c.notification.diagnosis_date = NaiveDate::from_ymd_opt(2022, 8, 5);
+    c.notification.onset_date = NaiveDate::from_ymd_opt(2022, 8, 4);
+    c.notification.estimated_infection_date = None;
+    c.notification.first_visit_date = NaiveDate::from_ymd_opt(2022, 8, 5);
+    c.tests.truncate(1);
+    c.tests[0].collected_on = NaiveDate::from_ymd_opt(2022, 8, 5);
+    c.tests[0].result = None;
+    c.tests[0].result_on = None;
+    let id = match d.create_case(c) {
+        Ok(s) => s.case.id,
+        Err(e) => panic!("{:#?}", e.problems),
+    };
+    let (first, _) = d.report(id).unwrap();
+    assert_eq!(first.case.notification.report_date, NaiveDate::from_ymd_opt(2022, 8, 10));
+
+    // Two days later the PCR is positive.
+    d.set_clock(Box::new(FixedClock(Utc.with_ymd_and_hms(2022, 8, 12, 1, 0, 0).unwrap())));
+    let mut test = d.get(id).unwrap().tests[0].clone();
+    test.result = Some(TestResult::Positive);
+    test.result_on = NaiveDate::from_ymd_opt(2022, 8, 12);
+    let saved = d.save_tests(id, vec![test]).unwrap_or_else(|e| panic!("{:#?}", e.problems));
+    let n = &saved.saved.case.notification;
+    assert_eq!(n.diagnosis_class, Some(DiagnosisClass::Confirmed));
+    assert_eq!(n.diagnosis_date, NaiveDate::from_ymd_opt(2022, 8, 12));
+    assert_eq!(n.report_date, NaiveDate::from_ymd_opt(2022, 8, 10), "unchanged until the confirmed report");
+
+    let (second, outcome) = d.report(id).unwrap();
+    assert_eq!(outcome.kind, todoke_domain::lifecycle::ReportKind::NewReport);
+    let n = &second.case.notification;
+    assert_eq!(n.report_date, NaiveDate::from_ymd_opt(2022, 8, 12));
+    assert_eq!(n.submitted_on, NaiveDate::from_ymd_opt(2022, 8, 12));
+    assert_eq!(n.reports.len(), 2);
+}

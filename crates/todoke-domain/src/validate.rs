@@ -556,7 +556,11 @@ fn check_death(case: &Case, events: &[Event], out: &mut Vec<Problem>) {
 
 fn check_notification_dates(case: &Case, out: &mut Vec<Problem>) {
     let n = &case.notification;
-    if let (Some(report), Some(diagnosis)) = (n.report_date, n.diagnosis_date) {
+    // The report dates belong to the class they were reported for. After a
+    // suspected case turns confirmed, the old report date stands until the
+    // confirmed notification is reported (which sets a new one): not an error.
+    let dates_belong_to_class = n.reported_class.is_none() || n.reported_class == n.diagnosis_class;
+    if let (Some(report), Some(diagnosis), true) = (n.report_date, n.diagnosis_date, dates_belong_to_class) {
         if report < diagnosis {
             out.push(Problem::new(
                 "notification.report_date",
