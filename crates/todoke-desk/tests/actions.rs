@@ -1,27 +1,14 @@
 //! The desktop app's actions (actions.rs) on a real encrypted desk in a temporary folder.
 
-use chrono::{NaiveDate, TimeZone, Utc};
-use todoke_desk::{code_lists, DeskService, ErrorCode, FixedClock};
+use chrono::NaiveDate;
+use todoke_desk::{code_lists, ErrorCode};
 use todoke_domain::lifecycle::ReportKind;
 use todoke_domain::validate::RuleCode;
-use todoke_domain::{Actor, Contact, CurrentStatus, DiagnosisClass, TestResult};
-use todoke_store::MemoryKeys;
+use todoke_domain::{Contact, CurrentStatus, DiagnosisClass, TestResult};
 use uuid::Uuid;
 
-fn desk() -> (tempfile::TempDir, DeskService) {
-    let tmp = tempfile::tempdir().unwrap();
-    let keys = MemoryKeys::fixed([7; 32]);
-    let actor = Actor { login: "hc-staff-01".into(), org_code: "HC131121".into() };
-    let mut d = DeskService::init(&tmp.path().join("desk"), &keys, actor).unwrap();
-    d.set_clock(Box::new(FixedClock(Utc.with_ymd_and_hms(2022, 8, 10, 1, 0, 0).unwrap())));
-    (tmp, d)
-}
-
-fn sample(n: u64) -> todoke_domain::Case {
-    let mut c = todoke_synth::sample_case(n);
-    c.id = Uuid::nil();
-    c
-}
+mod common;
+use common::{desk, sample};
 
 fn day(d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(2022, 8, d).unwrap()

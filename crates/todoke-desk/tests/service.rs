@@ -5,20 +5,8 @@ use todoke_desk::{DeskService, ErrorCode, FixedClock};
 use todoke_domain::{Actor, CurrentStatus};
 use todoke_store::MemoryKeys;
 
-fn desk() -> (tempfile::TempDir, DeskService) {
-    let tmp = tempfile::tempdir().unwrap();
-    let keys = MemoryKeys::fixed([9; 32]);
-    let actor = Actor { login: "hc-staff-02".into(), org_code: "HC131121".into() };
-    let mut d = DeskService::init(&tmp.path().join("desk"), &keys, actor).unwrap();
-    d.set_clock(Box::new(FixedClock(Utc.with_ymd_and_hms(2022, 8, 10, 1, 0, 0).unwrap())));
-    (tmp, d)
-}
-
-fn sample(n: u64) -> todoke_domain::Case {
-    let mut c = todoke_synth::sample_case(n);
-    c.id = uuid::Uuid::nil();
-    c
-}
+mod common;
+use common::{desk, sample};
 
 #[test]
 fn desk_remembers_its_organisation_for_later_sessions() {
