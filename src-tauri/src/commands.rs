@@ -10,6 +10,8 @@ use todoke_desk::{
     SessionInfo, TestsSaved,
 };
 use todoke_domain::lifecycle::ReportOutcome;
+use todoke_domain::followup::FollowUpAssessment;
+use todoke_domain::validate::Problem;
 use todoke_domain::{Case, Cluster, CurrentStatus, Observation, TestRecord};
 use todoke_store::{CaseDetail, CaseQuery, CaseSummary};
 use uuid::Uuid;
@@ -53,7 +55,7 @@ pub fn code_lists() -> CodeLists {
 
 #[tauri::command(rename_all = "snake_case")]
 pub async fn desk_status(session: State<'_, Session>) -> Answer<DeskStatus> {
-    session.run(|d| d.status()).await
+    session.run_passive(|d| d.status()).await
 }
 
 #[tauri::command(rename_all = "snake_case")]
@@ -114,6 +116,31 @@ pub async fn confirm(session: State<'_, Session>, id: Uuid) -> Answer<SaveResult
 #[tauri::command(rename_all = "snake_case")]
 pub async fn set_status(session: State<'_, Session>, id: Uuid, status: CurrentStatus) -> Answer<SaveResult> {
     session.run(move |d| d.set_status(id, status)).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn set_status_many(session: State<'_, Session>, ids: Vec<Uuid>, status: CurrentStatus) -> Answer<Vec<Problem>> {
+    session.run(move |d| d.set_status_many(&ids, status)).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn enable_self_report(session: State<'_, Session>, id: Uuid) -> Answer<SaveResult> {
+    session.run(move |d| d.enable_self_report(id)).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn issue_processing_number(session: State<'_, Session>, id: Uuid) -> Answer<String> {
+    session.run(move |d| d.issue_processing_number(id)).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn follow_up_list(session: State<'_, Session>) -> Answer<Vec<(CaseSummary, FollowUpAssessment)>> {
+    session.run(|d| d.follow_up_list()).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn change_marker(session: State<'_, Session>) -> Answer<u64> {
+    session.run_passive(|d| d.change_marker()).await
 }
 
 #[tauri::command(rename_all = "snake_case")]

@@ -45,6 +45,7 @@ fn main() {
     let session = session::Session::new(dir, session::local_actor(), Duration::from_secs_f64(minutes * 60.0), started);
 
     tauri::Builder::default()
+        .plugin(tauri_plugin_dialog::init())
         .manage(session.clone())
         .setup(move |app| {
             lean_webview(app);
@@ -71,6 +72,11 @@ fn main() {
             commands::report,
             commands::confirm,
             commands::set_status,
+            commands::set_status_many,
+            commands::enable_self_report,
+            commands::issue_processing_number,
+            commands::follow_up_list,
+            commands::change_marker,
             commands::add_observation,
             commands::save_tests,
             commands::transfer_responsible,

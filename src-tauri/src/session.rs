@@ -137,6 +137,22 @@ impl Session {
         .map_err(|e| DeskError::new(ErrorCode::Storage, format!("内部エラー: {e}"), format!("Internal error: {e}")))?
     }
 
+    /// Runs a background read the window does on its own (status bar, change polling):
+    /// not activity, so it never keeps an idle desk from locking.
+    pub async fn run_passive<T, F>(&self, f: F) -> Result<T, DeskError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&DeskService) -> Result<T, DeskError> + Send + 'static,
+    {
+        let session = self.clone();
+        tauri::async_runtime::spawn_blocking(move || {
+            let desk = lock_ignoring_poison(&session.0.desk);
+            desk.as_ref().ok_or_else(DeskError::locked).and_then(f)
+        })
+        .await
+        .map_err(|e| DeskError::new(ErrorCode::Storage, format!("内部エラー: {e}"), format!("Internal error: {e}")))?
+    }
+
     /// Runs a blocking session step (open) off the main thread.
     pub async fn blocking<T: Send + 'static>(&self, f: impl FnOnce(&Session) -> T + Send + 'static) -> Result<T, DeskError> {
         let session = self.clone();

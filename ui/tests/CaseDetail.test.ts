@@ -94,4 +94,44 @@ describe("case detail", () => {
     const problem = document.querySelector('.field .problem[data-path="basic.name"]');
     expect(problem?.textContent).toContain("氏名が入力されていません");
   });
+
+  it("措置 tab: enable self-report and issue a processing number (shown once to read out, then kept on the case)", async () => {
+    setLang("ja");
+    codes.lists = codeLists;
+    const current = detail();
+    const calls: string[] = [];
+    mockIPC((cmd, args) => {
+      if (cmd === "open_case") return structuredClone(current);
+      if (cmd === "check_form") return formCheck();
+      if (cmd === "enable_self_report" || cmd === "issue_processing_number") {
+        calls.push(cmd);
+        expect((args as { id: string }).id).toBe(ID);
+        if (cmd === "enable_self_report") {
+          current.case.follow_up.self_report_enabled = true;
+          return { case: current.case, warnings: [], possible_duplicates: [] };
+        }
+        current.case.follow_up.processing_number = "04718265";
+        current.case.follow_up.processing_number_issued_on = "2026-11-21";
+        return "04718265";
+      }
+      throw new Error(`unexpected ${cmd}`);
+    });
+    const onchanged = vi.fn();
+    render(CaseDetail, { id: ID, onchanged, onopen: vi.fn(), onnewcontact: vi.fn(), onback: vi.fn() });
+    const user = userEvent.setup();
+    await screen.findByTestId("case-name");
+    await user.click(screen.getByRole("tab", { name: "措置・現在のステータス" }));
+    expect(screen.getByTestId("self-report-state").textContent).toBe("未設定");
+    await user.click(screen.getByTestId("enable-self-report"));
+    await waitFor(() => expect(screen.getByTestId("self-report-state").textContent).toBe("有効"));
+    expect(screen.queryByTestId("enable-self-report")).toBeNull();
+    expect(screen.getByTestId("notice").textContent).toContain("本人入力を有効にしました");
+
+    await user.click(screen.getByTestId("issue-processing-number"));
+    expect((await screen.findByTestId("issued-number")).textContent).toContain("04718265");
+    await waitFor(() => expect(screen.getByTestId("processing-number").textContent).toBe("04718265"));
+    expect(screen.queryByTestId("issue-processing-number")).toBeNull();
+    expect(calls).toEqual(["enable_self_report", "issue_processing_number"]);
+    expect(onchanged).toHaveBeenCalledTimes(2);
+  });
 });

@@ -72,4 +72,59 @@ describe("case list", () => {
     await user.click(screen.getByTestId("filter-unconfirmed"));
     await waitFor(() => expect(queries.at(-1)?.unconfirmed_only).toBe(true));
   });
+
+  it("bulk status change: tick rows (click or Space), one call for all, refusals named by case", async () => {
+    setLang("ja");
+    codes.lists = codeLists;
+    const total = 20;
+    const bulk: { ids: string[]; status: string }[] = [];
+    let refuse = true;
+    mockIPC((cmd, args) => {
+      if (cmd === "count_cases") return total;
+      if (cmd === "search_cases") {
+        const q = (args as { query: CaseQuery }).query;
+        return Array.from({ length: Math.max(0, Math.min(q.limit ?? total, total - q.offset)) }, (_, k) => summary(q.offset + k));
+      }
+      if (cmd === "set_status_many") {
+        const a = args as { ids: string[]; status: string };
+        bulk.push(a);
+        if (refuse) {
+          throw {
+            code: "invalid", message_ja: "入力に1件の問題があります。保存していません。", message_en: "1 problem(s)",
+            problems: [{ path: `${a.ids[0]}:notification.death_date`, rule: "required", severity: "error", message_ja: "死亡年月日が入力されていません。", message_en: "x" }],
+          };
+        }
+        return [];
+      }
+      throw new Error(`unexpected ${cmd}`);
+    });
+    const onchanged = vi.fn();
+    render(CaseList, { onopen: vi.fn(), onchanged });
+    const user = userEvent.setup();
+    await waitFor(() => expect(document.querySelectorAll('[data-testid="row-check"]').length).toBeGreaterThan(3));
+    expect(screen.queryByTestId("bulk-bar")).toBeNull();
+    const boxes = () => document.querySelectorAll<HTMLInputElement>('[data-testid="row-check"]');
+    await user.click(boxes()[0]);
+    await user.click(boxes()[2]);
+    // Space ticks the highlighted row (row 3 after ↓↓↓ from the top).
+    screen.getByTestId("case-rows").focus();
+    await user.keyboard("{ArrowDown}{ArrowDown}{ArrowDown} ");
+    expect(screen.getByTestId("bulk-count").textContent).toContain("3 件を選択中");
+    expect([...boxes()].map((b) => b.checked).slice(0, 4)).toEqual([true, false, true, true]);
+
+    await user.selectOptions(screen.getByTestId("bulk-status"), "hospitalised");
+    await user.click(screen.getByTestId("bulk-apply"));
+    const refused = await screen.findByTestId("bulk-error");
+    expect(refused.textContent).toContain("保存していません");
+    expect(refused.textContent).toContain("患者0: 死亡年月日が入力されていません。");
+    expect(screen.getByTestId("bulk-count").textContent).toContain("3 件"); // selection kept to fix and retry
+    expect(onchanged).not.toHaveBeenCalled();
+
+    refuse = false;
+    await user.click(screen.getByTestId("bulk-apply"));
+    expect((await screen.findByTestId("bulk-notice")).textContent).toContain("3 件のステータスを変更しました");
+    expect(bulk.at(-1)).toEqual({ ids: [summary(0).id, summary(2).id, summary(3).id], status: "hospitalised" });
+    expect(screen.queryByTestId("bulk-bar")).toBeNull();
+    expect(onchanged).toHaveBeenCalledOnce();
+  });
 });

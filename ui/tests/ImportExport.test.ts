@@ -64,4 +64,35 @@ describe("import and export", () => {
     expect(sent.encoding).toBe("shift_jis");
     expect(sent.format).toBe("cases");
   });
+
+  it("the system file dialogs fill the paths (CSV filter), and cancelling keeps what was typed", async () => {
+    setLang("ja");
+    const dialogs: { cmd: string; options: Record<string, unknown> }[] = [];
+    let answer: string | null = "/home/hc/Downloads/130001_tokyo.csv";
+    mockIPC((cmd, args) => {
+      if (cmd === "plugin:dialog|open" || cmd === "plugin:dialog|save") {
+        dialogs.push({ cmd, options: (args as { options: Record<string, unknown> }).options });
+        return answer;
+      }
+      throw new Error(`unexpected ${cmd}`);
+    }, { shouldMockEvents: true });
+    render(ImportExport, { session, onchanged: vi.fn() });
+    const user = userEvent.setup();
+    await user.click(screen.getByTestId("choose-import"));
+    await vi.waitFor(() => expect((screen.getByTestId("import-path") as HTMLInputElement).value).toBe("/home/hc/Downloads/130001_tokyo.csv"));
+    expect(dialogs[0].cmd).toBe("plugin:dialog|open");
+    expect(dialogs[0].options.multiple).toBe(false);
+    expect(JSON.stringify(dialogs[0].options.filters)).toContain("csv");
+
+    const suggested = (screen.getByTestId("export-path") as HTMLInputElement).value;
+    answer = null; // the user cancels the save dialog
+    await user.click(screen.getByTestId("choose-export"));
+    await vi.waitFor(() => expect(dialogs.length).toBe(2));
+    expect(dialogs[1].cmd).toBe("plugin:dialog|save");
+    expect(dialogs[1].options.defaultPath).toBe(suggested);
+    expect((screen.getByTestId("export-path") as HTMLInputElement).value).toBe(suggested);
+    answer = "/media/usb/out.csv";
+    await user.click(screen.getByTestId("choose-export"));
+    await vi.waitFor(() => expect((screen.getByTestId("export-path") as HTMLInputElement).value).toBe("/media/usb/out.csv"));
+  });
 });

@@ -58,6 +58,10 @@ export const codeLists: CodeLists = {
   test_programme: [], severity: [],
   current_status: [l("home_recovery", "自宅療養中", "Home recovery"), l("hospitalised", "入院中", "Hospitalised")],
   contact_kind: [], observation_source: [], age_band: [], origin: [],
+  concern: [
+    l("no_report", "本日の報告なし", "No report today"), l("fever", "発熱（38.0℃以上）", "Fever (38.0 °C or higher)"),
+    l("high_risk", "重症化リスクあり", "At risk of severe disease"),
+  ],
   prefecture: [l("13", "東京都", "Tokyo")],
   items: [l("basic.name", "氏名", "name"), l("basic.birth_date", "生年月日", "date of birth")],
   specimens_by_method: [{ method: "antigen_qualitative", specimens: ["nasal_swab"] }],

@@ -56,7 +56,7 @@ pub fn exit_code(e: &DeskError) -> u8 {
     match e.code {
         ErrorCode::Invalid | ErrorCode::BadInput => 1,
         ErrorCode::NotFound => 4,
-        ErrorCode::NotInitialised | ErrorCode::AlreadyInitialised | ErrorCode::WrongKey | ErrorCode::Keyring => 5,
+        ErrorCode::NotInitialised | ErrorCode::Locked | ErrorCode::AlreadyInitialised | ErrorCode::WrongKey | ErrorCode::Keyring => 5,
         ErrorCode::Io => 6,
         ErrorCode::Storage => 7,
     }

@@ -53,6 +53,8 @@ pub struct CodeLists {
     pub observation_source: Vec<CodeLabel>,
     pub age_band: Vec<CodeLabel>,
     pub origin: Vec<CodeLabel>,
+    /// Why a person under follow-up needs attention today (follow-up list).
+    pub concern: Vec<CodeLabel>,
     /// 都道府県: code = the 2-digit prefecture number ("13").
     pub prefecture: Vec<CodeLabel>,
     /// Items a policy may require: code = the item path ("basic.birth_date", "tests[].method").
@@ -83,6 +85,7 @@ pub fn code_lists() -> CodeLists {
         observation_source: labels(ObservationSource::ALL, ObservationSource::code),
         age_band: labels(AgeBand::ALL, AgeBand::code),
         origin: labels(Origin::ALL, Origin::code),
+        concern: labels(Concern::ALL, Concern::code),
         prefecture: todoke_refdata::prefectures()
             .iter()
             .map(|p| CodeLabel { code: p.code2(), ja: p.name.into(), en: p.english.into() })

@@ -12,6 +12,8 @@ pub enum ErrorCode {
     Invalid,
     NotFound,
     NotInitialised,
+    /// The desktop session locked itself (inactivity) or was locked: unlock first.
+    Locked,
     AlreadyInitialised,
     WrongKey,
     Keyring,
@@ -54,13 +56,13 @@ impl DeskError {
         )
     }
 
-    /// The desk is locked (after inactivity). Reported as `NotInitialised` (no open
-    /// database) until a `Locked` code exists (it needs a CLI exit-code arm).
+    /// The desk is locked (after inactivity, or by the user): its database is closed
+    /// and its key out of memory until it is unlocked.
     pub fn locked() -> Self {
         Self::new(
-            ErrorCode::NotInitialised,
-            "窓口はロックされています。ロックを解除してください。",
-            "The desk is locked. Unlock it first.",
+            ErrorCode::Locked,
+            "窓口はロックされています。「ロック解除」を押してから、もう一度操作してください。",
+            "The desk is locked. Press Unlock, then try again.",
         )
     }
 

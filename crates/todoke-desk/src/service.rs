@@ -301,6 +301,12 @@ impl DeskService {
         self.desk.count(q).map_err(DeskError::from)
     }
 
+    /// Changes whenever anything was committed to the desk, here or by another
+    /// process (`todoke-cli`, a sync run): the window polls it to refresh its list.
+    pub fn change_marker(&self) -> Result<u64, DeskError> {
+        self.desk.change_marker().map_err(DeskError::from)
+    }
+
     /// Changes waiting to be sent to the server.
     pub fn pending_changes(&self) -> Result<u64, DeskError> {
         self.desk.outbox_pending_count().map_err(DeskError::from)

@@ -28,6 +28,7 @@ fn export_bindings() {
         todoke_domain::Cluster,
         todoke_domain::CurrentStatus,
         todoke_domain::lifecycle::ReportOutcome,
+        todoke_domain::followup::FollowUpAssessment,
         todoke_domain::validate::Problem,
         todoke_store::CaseQuery,
         todoke_store::CaseSummary,

@@ -34,6 +34,34 @@ fn bulk_status_change_is_all_or_nothing() {
     assert_eq!(d.pending_changes().unwrap(), before + 2, "one outbox entry per edited case");
 }
 
+/// The window's refresh signal: a commit by another connection to the same desk file
+/// (the CLI while the app is open) changes the marker; reads do not; own commits do.
+#[test]
+fn change_marker_follows_commits_from_any_connection() {
+    let (tmp, mut app) = desk();
+    let id = app.create_case(sample(1)).unwrap().case.id;
+    let keys = MemoryKeys::fixed([7; 32]);
+    let mut cli = DeskService::open(&tmp.path().join("desk"), &keys, Actor { login: "cli".into(), org_code: String::new() }).unwrap();
+    let m0 = app.change_marker().unwrap();
+    app.search(&Default::default()).unwrap();
+    app.open_case(id).unwrap();
+    assert_eq!(app.change_marker().unwrap(), m0, "reading changes nothing");
+    cli.set_status(id, CurrentStatus::HotelRecovery).unwrap();
+    let m1 = app.change_marker().unwrap();
+    assert_ne!(m1, m0, "another connection's commit is seen");
+    assert_eq!(app.get(id).unwrap().measures.current_status, Some(CurrentStatus::HotelRecovery));
+    app.set_status(id, CurrentStatus::HomeRecovery).unwrap();
+    assert_ne!(app.change_marker().unwrap(), m1, "this connection's commit too");
+}
+
+#[test]
+fn a_locked_desk_says_so_in_both_languages() {
+    let e = todoke_desk::DeskError::locked();
+    assert_eq!(e.code, ErrorCode::Locked);
+    assert_eq!(serde_json::to_value(&e).unwrap()["code"], "locked");
+    assert!(e.message_ja.contains("ロック") && e.message_en.contains("locked"));
+}
+
 #[test]
 fn duplicate_person_is_flagged_on_entry() {
     let (_tmp, mut d) = desk();

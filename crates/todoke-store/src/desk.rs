@@ -109,6 +109,16 @@ impl Desk {
         Ok(())
     }
 
+    /// A number that changes whenever anything was committed to this desk, by this
+    /// connection or any other (the CLI, another window, a sync run): SQLite's
+    /// `data_version` (other connections' commits) plus this connection's change
+    /// count. Cheap (no table is read); a window polls it to refresh what it shows.
+    /// Compare for equality only: it is not a sequence.
+    pub fn change_marker(&self) -> Result<u64> {
+        let others: i64 = self.conn.query_row("PRAGMA data_version", [], |r| r.get(0))?;
+        Ok((others as u64).wrapping_add(self.conn.total_changes()))
+    }
+
     /// Refreshes the query planner's statistics (after a large import).
     pub fn optimize(&self) -> Result<()> {
         self.conn.execute_batch("PRAGMA analysis_limit = 1000; ANALYZE; PRAGMA optimize;")?;

@@ -15,9 +15,11 @@ import type {
   ExportEncoding,
   ExportFormat,
   ExportSummary,
+  FollowUpAssessment,
   FormCheck,
   ImportSummary,
   Observation,
+  Problem,
   Progress,
   ReportOutcome,
   SaveResult,
@@ -37,11 +39,16 @@ export function asDeskError(e: unknown): DeskError {
   return { code: "io", message_ja: text, message_en: text, problems: [] };
 }
 
+/** Fired on the window when a call finds the desk locked (code "locked"). */
+export const LOCKED_ERROR_EVENT = "todoke-desk-locked";
+
 async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> {
   try {
     return await invoke<T>(cmd, args);
   } catch (e) {
-    throw asDeskError(e);
+    const err = asDeskError(e);
+    if (err.code === "locked" && typeof window !== "undefined") window.dispatchEvent(new CustomEvent(LOCKED_ERROR_EVENT));
+    throw err;
   }
 }
 
@@ -82,6 +89,13 @@ export const api = {
   report: (id: string) => call<[SaveResult, ReportOutcome]>("report", { id }),
   confirm: (id: string) => call<SaveResult>("confirm", { id }),
   setStatus: (id: string, status: CurrentStatus) => call<SaveResult>("set_status", { id, status }),
+  /** One transaction; warnings back, or every problem (paths prefixed "<case id>:") and nothing saved. */
+  setStatusMany: (ids: string[], status: CurrentStatus) => call<Problem[]>("set_status_many", { ids, status }),
+  enableSelfReport: (id: string) => call<SaveResult>("enable_self_report", { id }),
+  issueProcessingNumber: (id: string) => call<string>("issue_processing_number", { id }),
+  followUpList: () => call<[CaseSummary, FollowUpAssessment][]>("follow_up_list"),
+  /** Changes whenever anything was committed to the desk, by this window or another process. */
+  changeMarker: () => call<number>("change_marker"),
   addObservation: (id: string, observation: Observation) => call<Observation>("add_observation", { id, observation }),
   saveTests: (id: string, tests: TestRecord[]) => call<TestsSaved>("save_tests", { id, tests }),
   transferResponsible: (id: string, health_centre: string) => call<SaveResult>("transfer_responsible", { id, health_centre }),
