@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# The one run command: install system packages, build the CLI and the desktop app (release),
-# create a demo desk with 5,000 synthetic cases the first time, and open the desktop app on it.
+# The one run command: install system packages, build the CLI, the server and the desktop
+# app (release), create a demo desk with 5,000 synthetic cases the first time, start a local
+# central server with its demo organisations and users, and open the desktop app (Japanese).
+# Closing the app stops the server.
 #
 #   scripts/run.sh                      # desk in ~/.local/share/todoke-demo
 #   TODOKE_DESK_DIR=/some/dir scripts/run.sh
+#   TODOKE_SERVER_LISTEN=127.0.0.1:9443 scripts/run.sh   # another port for the server
 #
 # The desk key is kept in the OS keyring (Secret Service). Inside a desktop session that
 # keyring is used as it is. Without one (SSH, containers, CI), the script starts a private
@@ -18,6 +21,8 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/todoke-target}"
 bin="$CARGO_TARGET_DIR/release"
 desk="${TODOKE_DESK_DIR:-$HOME/.local/share/todoke-demo}"
 demo_keyring_home="${XDG_DATA_HOME:-$HOME/.local/share}/todoke-demo-keyring"
+server_dir="${TODOKE_SERVER_DIR:-${XDG_DATA_HOME:-$HOME/.local/share}/todoke-demo-server}"
+listen="${TODOKE_SERVER_LISTEN:-127.0.0.1:8443}"
 # The desk key must come from the OS keyring, never from the environment.
 unset TODOKE_DESK_KEY
 # This desk's health centre, for the desktop app (the desk does not store it yet).
@@ -38,9 +43,9 @@ if [[ -z "${TODOKE_RUN_PRIVATE_SESSION:-}" ]]; then
   section "dependencies (scripts/install-deps.sh)"
   scripts/install-deps.sh
 
-  section "build: web UI (ui/dist), todoke-cli and todoke-desktop (release)"
+  section "build: web UI (ui/dist), todoke-cli, todoke-server and todoke-desktop (release)"
   (cd ui && npm ci --no-audit --no-fund && npm run build)
-  cargo build --release -p todoke-cli -p todoke-desktop
+  cargo build --release -p todoke-cli -p todoke-server -p todoke-desktop
 
   section "OS keyring"
   if secret_service_running; then
@@ -82,7 +87,30 @@ else
   echo "existing desk, left as it is"
 fi
 
-# TODO(server): start the central server here (and point the desk at it) once it exists.
+section "central server: http://$listen (database in $server_dir)"
+mkdir -p "$server_dir"
+chmod 700 "$server_dir"
+if [[ ! -f "$server_dir/server.db" ]]; then
+  # Demo organisations and one user each; their passwords are shown once, so keep them.
+  (umask 077 && "$bin/todoke-server" seed-demo --db "$server_dir/server.db" >"$server_dir/demo-sign-in.txt")
+  echo "demo organisations and users created; sign-in details in $server_dir/demo-sign-in.txt"
+else
+  echo "existing server database, left as it is (sign-in details in $server_dir/demo-sign-in.txt)"
+fi
+"$bin/todoke-server" serve --db "$server_dir/server.db" --listen "$listen" >>"$server_dir/server.log" 2>&1 &
+server_pid=$!
+stop_server() { kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null || true; }
+trap stop_server EXIT
+host="${listen%:*}" port="${listen##*:}"
+for _ in $(seq 1 100); do
+  (exec 3<>"/dev/tcp/$host/$port") 2>/dev/null && break
+  kill -0 "$server_pid" 2>/dev/null || { echo "the server did not start; see $server_dir/server.log" >&2; exit 1; }
+  sleep 0.1
+done
+(exec 3<>"/dev/tcp/$host/$port") 2>/dev/null || { echo "the server does not answer on $listen; see $server_dir/server.log" >&2; exit 1; }
+echo "server up (pid $server_pid); log in $server_dir/server.log"
+# For the desk's sync engine (issue "Offline sync"); the app shows offline until it exists.
+export TODOKE_SERVER_URL="http://$listen"
 
 section "desktop app"
 app=("$bin/todoke-desktop" --desk "$desk")
@@ -91,4 +119,5 @@ if ! has_display; then
   export NO_AT_BRIDGE=1 WEBKIT_DISABLE_COMPOSITING_MODE=1
   app=(xvfb-run -a "${app[@]}")
 fi
-exec "${app[@]}"
+# Not exec: the server is stopped when the app closes.
+"${app[@]}"

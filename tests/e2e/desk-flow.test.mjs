@@ -1,7 +1,10 @@
 // End to end through the real app window (tauri-driver → WebKitWebDriver), on a throw-away
-// desk: create a case with the minimum items → report → confirm → change status → add an
-// observation → search finds it → export. Every step saves a screenshot in
-// tests/e2e/screenshots/. Run inside a display and a D-Bus session (scripts/e2e-desktop.sh).
+// desk: create a case with the minimum items → report → confirm → change status → self-report
+// and a processing number → add an observation → search finds it → an edit by todoke-cli
+// shows up → follow-up call list → bulk status change → export → lock → a contact as a case →
+// import an open-data CSV (per-row errors) through the system file dialog. Every step saves a
+// screenshot in tests/e2e/screenshots/. Run inside a display and a D-Bus session
+// (scripts/e2e-desktop.sh).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
@@ -32,6 +35,7 @@ const env = {
   NO_AT_BRIDGE: "1",
   WEBKIT_DISABLE_COMPOSITING_MODE: "1",
 };
+const cliRun = (...args) => execFileSync(cli, ["--desk", desk, ...args], { env: { ...process.env, ...env }, stdio: "pipe" }).toString();
 const driverLog = [];
 let driver;
 let s;
@@ -57,9 +61,8 @@ before(async () => {
   assert.ok(existsSync(app), `no app at ${app}: cargo build -p todoke-desktop first`);
   mkdirSync(shots, { recursive: true });
   if (generated > 0 && existsSync(cli)) {
-    const run = (...args) => execFileSync(cli, ["--desk", desk, ...args], { env: { ...process.env, ...env }, stdio: "pipe" });
-    run("init", "--org", "HC131121");
-    run("generate", "--cases", String(generated), "--seed", "7");
+    cliRun("init", "--org", "HC131121");
+    cliRun("generate", "--cases", String(generated), "--seed", "7");
   }
   driver = await startDriver({ env, log: (l) => driverLog.push(l) });
   s = await Session.create(driver.base, app);
@@ -152,6 +155,19 @@ test("the desk's daily case workflow, offline", async (outer) => {
     await snap("status-hospitalised");
   });
 
+  await t.test("follow-up: enable self-report, issue a processing number", async () => {
+    assert.equal(await s.textOf('[data-testid="self-report-state"]'), "未設定");
+    await s.click('[data-testid="enable-self-report"]');
+    await s.waitFor('[data-testid="self-report-state"]', { test: (x) => x === "有効" });
+    await s.click('[data-testid="issue-processing-number"]');
+    const shown = await s.textOf('[data-testid="issued-number"]');
+    const number = shown.match(/\d{8}/)?.[0];
+    assert.ok(number, `an 8-digit number is shown: ${shown}`);
+    await s.waitFor('[data-testid="processing-number"]', { test: (x) => x === number });
+    assert.equal((await s.findAll('[data-testid="issue-processing-number"]')).length, 0, "issued once only");
+    await snap("follow-up-self-report-processing-number");
+  });
+
   await t.test("add health observations (with the chart)", async () => {
     await s.click('[data-tab="observation"]');
     const add = async (when, temp, spo2) => {
@@ -198,6 +214,57 @@ test("the desk's daily case workflow, offline", async (outer) => {
     await snap("english");
     await s.click('[data-nav="lang"]');
     await s.waitFor('[data-nav="list"]', { test: (x) => x === "症例一覧" });
+  });
+
+  await t.test("an edit made by todoke-cli on the same desk shows in the open list", async () => {
+    const row = `.row[data-case-id]`;
+    await s.waitUntil(`return document.querySelector(arguments[0])?.textContent.includes("入院中")`, [row]);
+    const id = await s.execute(`return document.querySelector(arguments[0]).dataset.caseId`, [row]);
+    cliRun("status", id, "自宅療養中");
+    // No click, no key: the window notices the desk changed and refreshes the row.
+    await s.waitUntil(`return document.querySelector(arguments[0])?.textContent.includes("自宅療養中")`, [row], {
+      timeout: 15000,
+      what: "the list shows the status todoke-cli set",
+    });
+    await snap("outside-edit-refreshed");
+  });
+
+  await t.test("the follow-up call list: who needs a call, with concerns; a row opens the case", async () => {
+    await s.click('[data-nav="followup"]');
+    await s.waitFor('[data-testid="follow-up-rows"]', { timeout: 30000 });
+    const count = await s.textOf('[data-testid="follow-up-count"]');
+    const [, calls, all] = count.replace(/,/g, "").match(/要連絡:\s*(\d+)\s*\/\s*(\d+)/) ?? [];
+    assert.ok(Number(all) >= 1 && Number(calls) >= 1, count);
+    // The case todoke-cli just put in home recovery reported 38.4 °C today: it needs a call.
+    const text = await s.textOf('[data-testid="follow-up-rows"]');
+    const mine = text.split("\n").find((l) => l.includes(name)) ?? "";
+    assert.ok(mine.includes("発熱") && mine.includes("要連絡"), `the new home-recovery case is listed with its concern: ${mine}`);
+    await snap("follow-up-list");
+    await s.execute(`[...document.querySelectorAll('[data-testid="follow-up-rows"] tbody tr')].find((r) => r.textContent.includes(arguments[0])).click()`, [name]);
+    await s.waitFor('[data-testid="case-name"]', { test: (x) => x.includes(name) });
+    await s.click('[data-nav="list"]');
+  });
+
+  await t.test("bulk status change on ticked cases", async () => {
+    await s.clear('[data-testid="search"]');
+    await s.execute(`document.querySelector('[data-testid="search"]').dispatchEvent(new Event("input", { bubbles: true }))`);
+    await s.waitUntil(`return document.querySelectorAll('[data-testid="row-check"]').length > 3`, []);
+    const ids = await s.execute(`const rows = [...document.querySelectorAll(".row[data-case-id]")].slice(1, 3);
+      for (const r of rows) r.querySelector('[data-testid="row-check"]').click();
+      return rows.map((r) => r.dataset.caseId);`);
+    await s.waitFor('[data-testid="bulk-count"]', { test: (x) => x.startsWith("2 ") });
+    await s.select('[data-testid="bulk-status"]', "hotel_recovery");
+    await s.click('[data-testid="bulk-apply"]');
+    await s.waitFor('[data-testid="bulk-notice"]', { test: (x) => x.includes("2 件のステータスを変更しました") });
+    for (const id of ids) {
+      await s.waitUntil(`return document.querySelector('.row[data-case-id="' + arguments[0] + '"]')?.textContent.includes("宿泊療養中")`, [id], {
+        what: `case ${id} shows 宿泊療養中`,
+      });
+    }
+    await snap("bulk-status");
+    // Saved in the desk (read back by another process).
+    const listed = JSON.parse(cliRun("case", "list", "--status", "hotel_recovery", "--json"));
+    for (const id of ids) assert.ok(JSON.stringify(listed).includes(id), `${id} is in hotel recovery on the desk`);
   });
 
   await t.test("export (Shift_JIS) with a progress bar and a summary", async () => {
@@ -261,5 +328,56 @@ test("the desk's daily case workflow, offline", async (outer) => {
     await s.waitFor('[data-testid="case-name"]', { test: (x) => x.includes(name) });
     await s.click('[data-tab="investigation"]');
     await s.waitFor('[data-testid="contact-open"]', { test: (x) => x.startsWith("開く") });
+  });
+
+  await t.test("import an open-data CSV chosen in the system file dialog: cases appear, bad rows are listed", async () => {
+    const csv = join(work, "130001_opendata.csv");
+    const header = "No,全国地方公共団体コード,都道府県名,市区町村名,公表_年月日,曜日,発症_年月日,患者_居住地,患者_年代,患者_性別,患者_属性,患者_状態,患者_症状,患者_渡航歴の有無フラグ,備考,退院済フラグ";
+    writeFileSync(csv, [header,
+      "1,130001,東京都,,2020-03-01,日,,都内,20代,男性,,,,,,",
+      "2,130001,東京都,,2020-03-02,月,,都内,40代,女性,,,,,,1",
+      "3,130001,東京都,,2020/02/30,火,,都内,30代,男性,,,,,,",
+      "4,130001,東京都,,2020-03-04,水,,都内,70代,女性,,,,,,",
+      ""].join("\r\n"));
+    await s.click('[data-nav="list"]');
+    await s.clear('[data-testid="search"]');
+    await s.execute(`document.querySelector('[data-testid="search"]').dispatchEvent(new Event("input", { bubbles: true }))`);
+    await s.waitFor('[data-testid="case-count"]', { test: (x) => !x.startsWith("1 ") });
+    await new Promise((r) => setTimeout(r, 500));
+    const before = Number((await s.textOf('[data-testid="case-count"]')).replace(/[^0-9]/g, ""));
+    await s.click('[data-nav="io"]');
+    // The GTK file chooser is a native window outside the web view: drive it with xdotool
+    // (Ctrl+L, type the path, Enter), as a person would with the keyboard.
+    await s.click('[data-testid="choose-import"]');
+    let dialog = "";
+    for (let i = 0; i < 100 && !dialog; i++) {
+      try {
+        dialog = execFileSync("xdotool", ["search", "--onlyvisible", "--name", "取込"], { stdio: "pipe" }).toString().trim().split("\n")[0];
+      } catch {
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }
+    assert.ok(dialog, "the system file dialog opened");
+    await snap("file-dialog");
+    execFileSync("xdotool", ["windowactivate", "--sync", dialog], { stdio: "pipe" });
+    execFileSync("xdotool", ["key", "--window", dialog, "ctrl+l"], { stdio: "pipe" });
+    await new Promise((r) => setTimeout(r, 300));
+    execFileSync("xdotool", ["type", "--delay", "5", csv], { stdio: "pipe" });
+    await new Promise((r) => setTimeout(r, 300));
+    execFileSync("xdotool", ["key", "Return"], { stdio: "pipe" });
+    await s.waitUntil(`return document.querySelector('[data-testid="import-path"]').value === arguments[0]`, [csv], {
+      what: "the chosen file fills the path",
+    });
+    await s.click('[data-testid="run-import"]');
+    const result = await s.textOf('[data-testid="import-result"]');
+    assert.match(result, /読んだ行:\s*4/);
+    assert.match(result, /取り込んだ行:\s*3/);
+    assert.match(result, /取り込めなかった行:\s*1/);
+    const errors = await s.textOf('[data-testid="import-errors"]');
+    assert.ok(errors.includes("公表_年月日") && errors.includes("2020/02/30"), errors);
+    await snap("import-errors");
+    await s.click('[data-nav="list"]');
+    await s.waitFor('[data-testid="case-count"]', { test: (x) => x.replace(/,/g, "").startsWith(`${before + 3} `) });
+    await snap("imported-cases-listed");
   });
 });

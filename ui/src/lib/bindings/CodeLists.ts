@@ -8,6 +8,10 @@ import type { SpecimensOfMethod } from "./SpecimensOfMethod";
  */
 export type CodeLists = { sex: Array<CodeLabel>, diagnosis_class: Array<CodeLabel>, symptom: Array<CodeLabel>, risk_factor: Array<CodeLabel>, yes_no_unknown: Array<CodeLabel>, certainty: Array<CodeLabel>, test_method: Array<CodeLabel>, specimen: Array<CodeLabel>, test_result: Array<CodeLabel>, test_programme: Array<CodeLabel>, severity: Array<CodeLabel>, current_status: Array<CodeLabel>, contact_kind: Array<CodeLabel>, observation_source: Array<CodeLabel>, age_band: Array<CodeLabel>, origin: Array<CodeLabel>, 
 /**
+ * Why a person under follow-up needs attention today (follow-up list).
+ */
+concern: Array<CodeLabel>, 
+/**
  * 都道府県: code = the 2-digit prefecture number ("13").
  */
 prefecture: Array<CodeLabel>, 
