@@ -359,8 +359,9 @@ test("the desk's daily case workflow, offline", async (outer) => {
     }
     assert.ok(dialog, "the system file dialog opened");
     await snap("file-dialog");
-    execFileSync("xdotool", ["windowactivate", "--sync", dialog], { stdio: "pipe" });
-    execFileSync("xdotool", ["key", "--window", dialog, "ctrl+l"], { stdio: "pipe" });
+    // No window manager under Xvfb: give the dialog the keyboard focus directly.
+    execFileSync("xdotool", ["windowfocus", "--sync", dialog], { stdio: "pipe" });
+    execFileSync("xdotool", ["key", "ctrl+l"], { stdio: "pipe" });
     await new Promise((r) => setTimeout(r, 300));
     execFileSync("xdotool", ["type", "--delay", "5", csv], { stdio: "pipe" });
     await new Promise((r) => setTimeout(r, 300));
