@@ -48,9 +48,17 @@ fi
 section "4/9 web UI: npm ci, type check, component tests (Vitest), build (ui/dist)"
 (cd ui && npm ci --no-audit --no-fund && npm run check && npm test && npm run build)
 
-section "5/9 desktop app: cargo build / cargo test -p todoke-desktop"
+section "5/9 desktop app: cargo build / cargo test -p todoke-desktop / the .deb"
 cargo build -p todoke-desktop -p todoke-cli
 cargo test -p todoke-desktop
+# The Debian package of that build (a few seconds: packaging only, no compiling).
+rm -f "$CARGO_TARGET_DIR"/debug/bundle/deb/*.deb
+scripts/bundle-deb.sh --debug
+deb=$(ls "$CARGO_TARGET_DIR"/debug/bundle/deb/Todoke_*_amd64.deb)
+contents=$(dpkg-deb --contents "$deb")
+grep -q ' usr/bin/todoke-desktop$' <<<"$contents" || { echo "the .deb holds no usr/bin/todoke-desktop" >&2; exit 1; }
+grep -q ' usr/share/applications/Todoke.desktop$' <<<"$contents" || { echo "the .deb holds no desktop entry" >&2; exit 1; }
+rm -f "$deb"
 
 section "6/9 desktop app: window smoke test under Xvfb"
 scripts/smoke-desktop.sh "$CARGO_TARGET_DIR/debug/todoke-desktop"
