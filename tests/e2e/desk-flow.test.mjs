@@ -284,6 +284,12 @@ test("the desk's daily case workflow, offline", async (outer) => {
     await s.click('[data-testid="lock"]');
     await s.waitFor('[data-testid="lock-screen"]');
     await snap("locked");
+    // While locked, every desk call answers the "locked" code (messages in both languages).
+    const refusal = await s.execute(
+      `return window.__TAURI_INTERNALS__.invoke("desk_status").then(() => null, (e) => e)`,
+    );
+    assert.equal(refusal?.code, "locked", JSON.stringify(refusal));
+    assert.ok(refusal.message_ja.includes("ロック") && refusal.message_en.includes("locked"), JSON.stringify(refusal));
     await s.click('[data-testid="lock-screen"] button');
     // Back where the user was (the export page), the desk open again.
     await s.waitUntil(`return !document.querySelector('[data-testid="lock-screen"]') && !!document.querySelector('[data-testid="run-export"]')`, [], {
