@@ -134,4 +134,32 @@ describe("case detail", () => {
     expect(calls).toEqual(["enable_self_report", "issue_processing_number"]);
     expect(onchanged).toHaveBeenCalledTimes(2);
   });
+
+  it("reloads when the desk changed elsewhere, but never over unsaved typing", async () => {
+    setLang("ja");
+    codes.lists = codeLists;
+    const stored = detail();
+    let opens = 0;
+    mockIPC((cmd) => {
+      if (cmd === "open_case") return (opens++, structuredClone(stored));
+      if (cmd === "check_form") return formCheck();
+      throw new Error(`unexpected ${cmd}`);
+    });
+    const props = { id: ID, version: 0, onchanged: vi.fn(), onopen: vi.fn(), onnewcontact: vi.fn(), onback: vi.fn() };
+    const { rerender } = render(CaseDetail, props);
+    expect((await screen.findByTestId("case-name")).textContent).toContain("届出 花子");
+    stored.case.basic.name = "届出 花江"; // e.g. todoke-cli edited the case
+    await rerender({ ...props, version: 1 });
+    await waitFor(() => expect(screen.getByTestId("case-name").textContent).toContain("届出 花江"));
+    expect(opens).toBe(2);
+
+    const user = userEvent.setup();
+    const name = document.querySelector<HTMLInputElement>('[data-path="basic.name"]')!;
+    await user.type(name, "X");
+    stored.case.basic.name = "別の名前";
+    await rerender({ ...props, version: 2 });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(opens).toBe(2);
+    expect(name.value).toBe("届出 花江X");
+  });
 });
