@@ -227,6 +227,12 @@ test("the desk's daily case workflow, offline", async (outer) => {
       what: "the list shows the status todoke-cli set",
     });
     await snap("outside-edit-refreshed");
+    // The open case follows too.
+    await s.execute(`document.querySelector(arguments[0]).dispatchEvent(new MouseEvent("dblclick", { bubbles: true }))`, [row]);
+    await s.waitFor('[data-testid="case-status"]', { test: (x) => x === "自宅療養中" });
+    cliRun("status", id, "宿泊療養中");
+    await s.waitFor('[data-testid="case-status"]', { timeout: 15000, test: (x) => x === "宿泊療養中" });
+    await s.click('[data-nav="list"]');
   });
 
   await t.test("the follow-up call list: who needs a call, with concerns; a row opens the case", async () => {
