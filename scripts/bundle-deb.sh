@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# The Debian package of the desktop app: `tauri bundle --bundles deb` over the binary cargo
-# built (the CLI does not compile anything here).
+# The Debian package of the desktop app: what `tauri build --bundles deb` does, in two steps:
+# cargo builds the app (over the web UI in ui/dist), then `tauri bundle --bundles deb`
+# packages that binary.
 #
-#   cargo build --release -p todoke-desktop && scripts/bundle-deb.sh
-#   cargo build -p todoke-desktop && scripts/bundle-deb.sh --debug
+#   (cd ui && npm ci && npm run build)     # once: the web UI and the Tauri CLI
+#   scripts/bundle-deb.sh                  # release
+#   scripts/bundle-deb.sh --debug          # the debug build (what scripts/test.sh checks)
 #   → $CARGO_TARGET_DIR/<release|debug>/bundle/deb/Todoke_<version>_amd64.deb
 #
 # tauri.conf.json lives at the top level (next to ui/ and icons/), beside the workspace
@@ -20,10 +22,13 @@ if [[ "${1:-}" == "--debug" ]]; then
   profile=debug
   flags=(--debug)
 fi
-bin="$CARGO_TARGET_DIR/$profile/todoke-desktop"
-[[ -x "$bin" ]] || { echo "bundle-deb: no $bin; build it first (cargo build ${flags[*]/--debug/} -p todoke-desktop)" >&2; exit 1; }
+[[ -f ui/dist/index.html ]] || { echo "bundle-deb: no web UI in ui/dist; run (cd ui && npm ci && npm run build)" >&2; exit 1; }
 tauri=ui/node_modules/.bin/tauri
 [[ -x "$tauri" ]] || { echo "bundle-deb: no Tauri CLI; run (cd ui && npm ci)" >&2; exit 1; }
+
+cargo_flags=(-p todoke-desktop)
+[[ "$profile" == release ]] && cargo_flags+=(--release)
+cargo build "${cargo_flags[@]}"
 
 link=src-tauri/tauri.conf.json
 [[ -e "$link" && ! -L "$link" ]] && { echo "bundle-deb: $link exists and is not our link; not touching it" >&2; exit 1; }
