@@ -45,4 +45,18 @@ describe("follow-up call list", () => {
     expect(onopen).toHaveBeenCalledWith(summary(2).id);
     expect(calls).toBe(1);
   });
+
+  it("speaks English when switched (words from i18n, concern labels from Rust)", async () => {
+    setLang("en");
+    codes.lists = codeLists;
+    mockIPC((cmd) => {
+      if (cmd === "follow_up_list") return [row(7, { concerns: ["fever", "high_risk"], needs_call: true })];
+      throw new Error(`unexpected ${cmd}`);
+    });
+    render(FollowUpList, { onopen: vi.fn() });
+    const table = await screen.findByTestId("follow-up-rows");
+    expect(screen.getByRole("heading").textContent).toBe("Follow-up calls");
+    expect(table.textContent).toContain("Fever (38.0 °C or higher), At risk of severe disease");
+    setLang("ja");
+  });
 });
