@@ -58,7 +58,7 @@ deb=$(ls "$CARGO_TARGET_DIR"/debug/bundle/deb/Todoke_*_amd64.deb)
 contents=$(dpkg-deb --contents "$deb")
 grep -q ' usr/bin/todoke-desktop$' <<<"$contents" || { echo "the .deb holds no usr/bin/todoke-desktop" >&2; exit 1; }
 grep -q ' usr/share/applications/Todoke.desktop$' <<<"$contents" || { echo "the .deb holds no desktop entry" >&2; exit 1; }
-rm -f "$deb"
+rm -rf "$CARGO_TARGET_DIR/debug/bundle/deb"   # the .deb and its 350 MB staging folder
 
 section "6/9 desktop app: window smoke test under Xvfb"
 scripts/smoke-desktop.sh "$CARGO_TARGET_DIR/debug/todoke-desktop"
