@@ -1,19 +1,14 @@
 //! `todoke-cli report`: the standard indicators, input rate and data-quality
-//! lists. Reads the desk's cases, hands them to `todoke_reports`, prints.
+//! lists, computed by the desk (`todoke_desk` reports), printed.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use chrono::NaiveDate;
 use todoke_desk::{DeskError, DeskService};
-use todoke_domain::policy::Policy;
-use todoke_domain::validate::Context;
 use todoke_domain::Actor;
 use todoke_reports::period::parse_weekday;
-use todoke_reports::{
-    compute, compute_all, input_rate, parse_published, quality_table, Area, Breakdown, Cell, Granularity, HeaderLang, Indicator,
-    QualityChecker, QualityOptions, ReportOptions, ReportRow, Table,
-};
+use todoke_reports::{parse_published, Area, Breakdown, Cell, Granularity, HeaderLang, Indicator, QualityOptions, ReportOptions, Table};
 use todoke_store::KeyProvider;
 
 use crate::output::Lang;
@@ -88,9 +83,7 @@ pub fn run(a: &ReportArgs, dir: &Path, keys: &dyn KeyProvider, actor: Actor, lan
             })?;
             let text = std::fs::read_to_string(file).map_err(|e| DeskError::io(&file.display().to_string(), e))?;
             let published = parse_published(&text).map_err(|e| DeskError::bad_input(e.to_string(), e.to_string()))?;
-            let opts = options(a)?;
-            let rows = rows(&desk)?;
-            vec![input_rate(&rows, &published, opts.by.unwrap_or(Granularity::Day), opts.week_start)]
+            vec![desk.input_rate(&published, &options(a)?)?]
         }
         _ => {
             // Check the name before reading the desk.
@@ -101,42 +94,16 @@ pub fn run(a: &ReportArgs, dir: &Path, keys: &dyn KeyProvider, actor: Actor, lan
                     DeskError::bad_input(format!("集計「{name}」はありません。--list で一覧を表示します。"), format!("{e}. See --list."))
                 })?)
             };
-            let opts = options(a)?;
-            let rows = rows(&desk)?;
-            let clusters = desk.store().clusters().map_err(DeskError::from)?;
-            match one {
-                Some(i) => vec![compute(i, &rows, &clusters, &opts)],
-                None => compute_all(&rows, &clusters, &opts),
-            }
+            desk.indicators(one, &options(a)?)?
         }
     };
     print(&tables, a, lang);
     Ok(ExitCode::SUCCESS)
 }
 
-fn rows(desk: &DeskService) -> Result<Vec<ReportRow>, DeskError> {
-    let mut rows = Vec::new();
-    desk.store().for_each_case(|case| -> Result<(), DeskError> {
-        rows.extend(ReportRow::from_case(&case));
-        Ok(())
-    })?;
-    Ok(rows)
-}
-
 fn quality(desk: &DeskService, a: &ReportArgs) -> Result<Table, DeskError> {
     let today = a.today.as_deref().map(date).transpose()?.unwrap_or_else(todoke_desk::today_jst);
-    let policy = Policy::default_rules();
-    let mut checker = QualityChecker::new(
-        Context::new(today, &policy),
-        QualityOptions { unconfirmed_days: a.unconfirmed_days, stale_status_days: a.stale_days },
-    );
-    desk.store().for_each_case(|case| -> Result<(), DeskError> {
-        // Observations matter only for self-report gaps.
-        let observations = if case.follow_up.self_report_enabled { desk.open_case(case.id)?.observations } else { Vec::new() };
-        checker.add(&case, &observations);
-        Ok(())
-    })?;
-    Ok(quality_table(&checker.finish()))
+    desk.quality(today, QualityOptions { unconfirmed_days: a.unconfirmed_days, stale_status_days: a.stale_days })
 }
 
 fn options(a: &ReportArgs) -> Result<ReportOptions, DeskError> {

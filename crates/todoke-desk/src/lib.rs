@@ -5,6 +5,7 @@
 mod actions;
 mod clock;
 mod error;
+mod reports;
 mod service;
 mod transfer;
 

@@ -9,6 +9,7 @@ use rusqlite::{Connection, TransactionBehavior};
 use serde::{Deserialize, Serialize};
 use todoke_domain::diff::{self, FieldChange};
 use todoke_domain::{Actor, Case, Cluster, Observation};
+use todoke_reports::ReportRow;
 use uuid::Uuid;
 
 use crate::cluster::load_cluster;
@@ -93,7 +94,7 @@ pub(crate) fn write_create(conn: &Connection, case: &Case, actor: &Actor, now: &
             created_at: &now.text,
         },
     )?;
-    insert_case(conn, &row, &doc, 1, seq)?;
+    insert_case(conn, &case, &row, &doc, 1, seq)?;
     let history = NewHistory { case_id: &row.id, seq, op_id, kind: kind::CASE_CREATE, at: &now.text, actor, changes: "[]" };
     insert_history(conn, &history)?;
     Ok(SavedCase { case, rev: 1, op_id: Some(op_id), changes: Vec::new() })
@@ -128,7 +129,7 @@ fn write_update(conn: &Connection, current: Stored, new: &Case, actor: &Actor, n
         },
     )?;
     let rev = current.rev + 1;
-    update_case_row(conn, &current, &row, &doc, rev, seq)?;
+    update_case_row(conn, &current, &case, &row, &doc, rev, seq)?;
     let history = NewHistory { case_id: &row.id, seq, op_id, kind: kind::CASE_UPDATE, at: &now.text, actor, changes: &changes_json };
     insert_history(conn, &history)?;
     Ok(SavedCase { case, rev, op_id: Some(op_id), changes })
@@ -319,6 +320,24 @@ impl Desk {
             n += 1;
         }
         Ok(n)
+    }
+
+    /// The report row of every live case (soft-deleted cases have none), read
+    /// from the narrow `case_stat` table without parsing a document: what
+    /// the statistics need of a million cases in a fraction of a second.
+    pub fn report_rows(&self) -> Result<Vec<ReportRow>> {
+        let n: i64 = self.conn.query_row("SELECT count(*) FROM case_stat", [], |r| r.get(0))?;
+        let mut out = Vec::with_capacity(n.max(0) as usize);
+        let mut stmt = self.conn.prepare_cached("SELECT rid, row FROM case_stat")?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            let bytes = r.get_ref(1)?.as_blob().map_err(rusqlite::Error::from)?;
+            match ReportRow::unpack(bytes) {
+                Some(row) => out.push(row),
+                None => return Err(self.corrupt_case(r.get(0)?, "unreadable report row (case_stat)".into())),
+            }
+        }
+        Ok(out)
     }
 
     /// Up to `size` stored case documents after row `after`, in row order, as stored.

@@ -1,0 +1,65 @@
+//! Statistics on a real encrypted desk: the packed report rows (`case_stat`)
+//! give exactly what parsing every case document gives — after creation,
+//! edits, soft deletion and the v2 migration of an older desk.
+
+mod common;
+
+use todoke_desk::DeskService;
+use todoke_domain::{CurrentStatus, Deletion};
+use todoke_reports::{compute_all, ReportOptions, ReportRow};
+use todoke_store::{CaseQuery, MemoryKeys};
+
+fn sorted(mut rows: Vec<ReportRow>) -> Vec<ReportRow> {
+    rows.sort_by_key(|r| r.id);
+    rows
+}
+
+fn assert_same(d: &DeskService) -> usize {
+    let packed = sorted(d.report_rows().unwrap());
+    let documents = sorted(d.report_rows_from_documents().unwrap());
+    assert_eq!(packed.len(), documents.len());
+    assert!(packed == documents, "packed rows differ from the documents' rows");
+    let clusters = d.store().clusters().unwrap();
+    let opts = ReportOptions::default();
+    assert_eq!(d.indicators(None, &opts).unwrap(), compute_all(&documents, &clusters, &opts));
+    packed.len()
+}
+
+#[test]
+fn packed_report_rows_equal_the_documents_rows() {
+    let (tmp, mut d) = common::desk();
+    d.generate(3_000, 5, 120, &mut |_, _| {}).unwrap();
+    d.create_case(common::sample(1)).unwrap();
+    assert_eq!(assert_same(&d), 3_001);
+
+    // Edits that move counts: a status change, a death, a soft deletion.
+    let ids: Vec<_> = d.search(&CaseQuery { limit: Some(30), ..Default::default() }).unwrap().into_iter().map(|s| s.id).collect();
+    let before = d.indicators(None, &ReportOptions::default()).unwrap();
+    d.set_status_many(&ids[..10], CurrentStatus::HospitalisedSevere).unwrap();
+    for id in &ids[10..20] {
+        let mut c = d.get(*id).unwrap();
+        c.measures.current_status = Some(CurrentStatus::Died);
+        c.notification.death_date = c.notification.diagnosis_date;
+        let actor = d.actor().clone();
+        d.store_mut().update_case(&c, &actor).unwrap();
+    }
+    for id in &ids[20..30] {
+        let mut c = d.get(*id).unwrap();
+        c.deleted = Some(Deletion { on: c.notification.report_date.unwrap(), by: "hc-staff-01".into(), reason: "重複登録".into() });
+        let actor = d.actor().clone();
+        d.store_mut().update_case(&c, &actor).unwrap();
+    }
+    assert_eq!(assert_same(&d), 2_991);
+    assert_ne!(d.indicators(None, &ReportOptions::default()).unwrap(), before, "the edits changed the statistics");
+
+    // A desk from before case_stat (schema v1): the migration fills it.
+    let dir = d.dir().to_path_buf();
+    let actor = d.actor().clone();
+    drop(d);
+    let raw = rusqlite::Connection::open(dir.join("desk.db")).unwrap();
+    raw.execute_batch(&format!("PRAGMA key = \"x'{}'\"; DROP TABLE case_stat; PRAGMA user_version = 1;", "07".repeat(32))).unwrap();
+    drop(raw);
+    let reopened = DeskService::open(&dir, &MemoryKeys::fixed([7; 32]), actor).unwrap();
+    assert_eq!(assert_same(&reopened), 2_991);
+    drop(tmp);
+}
