@@ -5,10 +5,12 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use chrono::NaiveDate;
-use todoke_desk::{DeskError, DeskService};
+use todoke_desk::{write_table, DeskError, DeskService, ExportEncoding};
 use todoke_domain::Actor;
 use todoke_reports::period::parse_weekday;
-use todoke_reports::{parse_published, Area, Breakdown, Cell, Granularity, HeaderLang, Indicator, QualityOptions, ReportOptions, Table};
+use todoke_reports::{
+    parse_published, Area, Breakdown, Cell, Granularity, HeaderLang, Indicator, OpenDataFile, QualityOptions, ReportOptions, Table,
+};
 use todoke_store::KeyProvider;
 
 use crate::output::Lang;
@@ -54,6 +56,16 @@ pub struct ReportArgs {
     /// quality: list care statuses unchanged for more than this many days.
     #[arg(long = "stale-days", default_value_t = 10)]
     pub stale_days: u32,
+    /// The ministry's open-data wide layout (Date,ALL,Hokkaido,…,Okinawa; one row per day):
+    /// new-positives, positives-cumulative, severe-trend, deaths-cumulative or number_of_deaths_daily.
+    #[arg(long, conflicts_with_all = ["json", "breakdown", "by"])]
+    pub wide: bool,
+    /// Write CSV to this file (for "all": into this folder, one file per indicator).
+    #[arg(long, conflicts_with = "json")]
+    pub out: Option<PathBuf>,
+    /// Encoding of --out.
+    #[arg(long, value_enum, default_value = "utf8-bom", requires = "out")]
+    pub encoding: crate::args::EncodingArg,
 }
 
 pub fn run(a: &ReportArgs, dir: &Path, keys: &dyn KeyProvider, actor: Actor, lang: Lang) -> Result<ExitCode, DeskError> {
@@ -72,7 +84,13 @@ pub fn run(a: &ReportArgs, dir: &Path, keys: &dyn KeyProvider, actor: Actor, lan
     }
     let name = a.name.as_deref().unwrap_or_default();
     let desk = DeskService::open(dir, keys, actor)?;
+    let mut names: Vec<String> = vec![name.to_string()];
     let tables = match name {
+        _ if a.wide => {
+            let file = OpenDataFile::parse(name).map_err(|e| DeskError::bad_input(e.to_string(), e.to_string()))?;
+            names = vec![file.file_name().trim_end_matches(".csv").to_string()];
+            vec![desk.open_data_wide(file, &options(a)?)?]
+        }
         "quality" => vec![quality(&desk, a)?],
         "input-rate" | "input_rate" => {
             let file = a.published.as_ref().ok_or_else(|| {
@@ -94,11 +112,46 @@ pub fn run(a: &ReportArgs, dir: &Path, keys: &dyn KeyProvider, actor: Actor, lan
                     DeskError::bad_input(format!("集計「{name}」はありません。--list で一覧を表示します。"), format!("{e}. See --list."))
                 })?)
             };
+            if one.is_none() {
+                names = Indicator::ALL.iter().map(|i| i.slug().to_string()).collect();
+            }
             desk.indicators(one, &options(a)?)?
         }
     };
-    print(&tables, a, lang);
+    match &a.out {
+        Some(out) => write(out, &tables, &names, a, lang)?,
+        None => print(&tables, a, lang),
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `--out`: one table to the file, several into the folder as `<name>.csv`.
+fn write(out: &Path, tables: &[Table], names: &[String], a: &ReportArgs, lang: Lang) -> Result<(), DeskError> {
+    let header = if lang == Lang::Ja { HeaderLang::Ja } else { HeaderLang::En };
+    let encoding = match a.encoding {
+        crate::args::EncodingArg::Utf8Bom => ExportEncoding::Utf8Bom,
+        crate::args::EncodingArg::Sjis => ExportEncoding::ShiftJis,
+    };
+    let targets: Vec<PathBuf> = if tables.len() == 1 {
+        vec![out.to_path_buf()]
+    } else {
+        std::fs::create_dir_all(out).map_err(|e| DeskError::io(&out.display().to_string(), e))?;
+        names.iter().map(|n| out.join(format!("{n}.csv"))).collect()
+    };
+    for (table, path) in tables.iter().zip(&targets) {
+        let replaced = write_table(path, table, encoding, header)?;
+        eprintln!("{}", lang.pick(&format!("書き出しました: {}", path.display()), &format!("Written: {}", path.display())));
+        if replaced > 0 {
+            eprintln!(
+                "{}",
+                lang.pick(
+                    &format!("  Shift_JIS にない文字を〓に置き換えたセル: {replaced}"),
+                    &format!("  cells with characters Shift_JIS lacks, replaced by 〓: {replaced}")
+                )
+            );
+        }
+    }
+    Ok(())
 }
 
 fn quality(desk: &DeskService, a: &ReportArgs) -> Result<Table, DeskError> {

@@ -14,5 +14,6 @@ pub use actions::{
 };
 pub use clock::{today_jst, Clock, FixedClock, SystemClock};
 pub use error::{DeskError, ErrorCode};
+pub use reports::write_table;
 pub use service::{DeskService, SaveResult};
 pub use transfer::{ExportFormat, ExportSummary, ImportSummary};

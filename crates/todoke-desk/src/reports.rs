@@ -3,14 +3,16 @@
 //! report rows the store keeps beside each case (`case_stat`), so no case
 //! document is parsed for an indicator.
 
+use std::path::Path;
 use todoke_domain::policy::Policy;
 use todoke_domain::validate::Context;
+
 use todoke_reports::{
-    compute, compute_all, input_rate, quality_table, Granularity, Indicator, PublishedCount, QualityChecker, QualityOptions,
-    ReportOptions, ReportRow, Table,
+    compute, compute_all, input_rate, open_data_wide, quality_table, Granularity, HeaderLang, Indicator, OpenDataFile, PublishedCount,
+    QualityChecker, QualityOptions, ReportOptions, ReportRow, Table,
 };
 
-use crate::{DeskError, DeskService};
+use crate::{DeskError, DeskService, ExportEncoding};
 
 impl DeskService {
     /// Every live case's report row, from the store's packed rows.
@@ -58,4 +60,36 @@ impl DeskService {
         })?;
         Ok(quality_table(&checker.finish()))
     }
+}
+
+impl DeskService {
+    /// The ministry's wide open-data file (`Date,ALL,Hokkaido,…,Okinawa`).
+    pub fn open_data_wide(&self, file: OpenDataFile, opts: &ReportOptions) -> Result<Table, DeskError> {
+        Ok(open_data_wide(file, &self.report_rows()?, opts))
+    }
+}
+
+/// Writes a table as spreadsheet CSV (CRLF, UTF-8 with BOM or Shift_JIS,
+/// formulas guarded), header and labels in `lang`; suppressed cells are `*`.
+/// Written to a `.partial` file first, then renamed: a failed write leaves
+/// no half file. Returns how many cells lost a character to 〓 (Shift_JIS).
+pub fn write_table(path: &Path, table: &Table, encoding: ExportEncoding, lang: HeaderLang) -> Result<u64, DeskError> {
+    let tmp = path.with_extension("partial");
+    let file = std::fs::File::create(&tmp).map_err(|e| DeskError::io(&tmp.display().to_string(), e))?;
+    let head: Vec<String> = table
+        .columns
+        .iter()
+        .map(|c| match lang {
+            HeaderLang::Ja => c.ja.clone(),
+            HeaderLang::En => c.en.clone(),
+            HeaderLang::Key => c.key.to_string(),
+        })
+        .collect();
+    let body = table.rows.iter().map(|r| r.iter().map(|c| c.csv(lang)).collect::<Vec<_>>());
+    let replaced = todoke_exchange::write_table_csv(file, encoding.into(), std::iter::once(head).chain(body)).map_err(|e| {
+        std::fs::remove_file(&tmp).ok();
+        DeskError::bad_input(e.message_ja(), e.message_en())
+    })?;
+    std::fs::rename(&tmp, path).map_err(|e| DeskError::io(&path.display().to_string(), e))?;
+    Ok(replaced)
 }

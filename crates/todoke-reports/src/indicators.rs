@@ -432,10 +432,14 @@ pub(crate) fn daily_series(
     breakdown: Breakdown,
 ) -> BTreeMap<String, (Vec<i64>, i64)> {
     let mut series = Series::build(rows, opts, tl, what, breakdown);
-    series.groups.into_iter().map(|(k, v)| {
-        let before = series.deaths_before.remove(&k).unwrap_or(0);
-        (k, (v, before))
-    }).collect()
+    series
+        .groups
+        .into_iter()
+        .map(|(k, v)| {
+            let before = series.deaths_before.remove(&k).unwrap_or(0);
+            (k, (v, before))
+        })
+        .collect()
 }
 
 fn fold_flow(v: &[i64], p: &Period) -> i64 {

@@ -187,7 +187,8 @@ impl ReportRow {
         out.push(self.status.map_or(0, |s| 1 + index_of(CurrentStatus::ALL, &s)));
         out.push(self.prefecture);
         out.extend_from_slice(&self.municipality.to_le_bytes());
-        for d in [self.positive_on, self.status_updated_on, self.admission_date, self.discharge_date, self.recovery_ended_on, self.death_date]
+        for d in
+            [self.positive_on, self.status_updated_on, self.admission_date, self.discharge_date, self.recovery_ended_on, self.death_date]
         {
             out.extend_from_slice(&d.map_or(NO_DATE, |d| d.num_days_from_ce()).to_le_bytes());
         }

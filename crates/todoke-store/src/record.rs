@@ -152,7 +152,9 @@ pub(crate) fn update_case_row(
 /// The case's packed report row in `case_stat`; none for a soft-deleted case.
 fn write_stat(conn: &Connection, rid: i64, case: &Case) -> Result<()> {
     match ReportRow::from_case(case) {
-        Some(row) => conn.prepare_cached("INSERT OR REPLACE INTO case_stat (rid, row) VALUES (?1, ?2)")?.execute(params![rid, row.pack()])?,
+        Some(row) => {
+            conn.prepare_cached("INSERT OR REPLACE INTO case_stat (rid, row) VALUES (?1, ?2)")?.execute(params![rid, row.pack()])?
+        }
         None => conn.prepare_cached("DELETE FROM case_stat WHERE rid = ?1")?.execute([rid])?,
     };
     Ok(())

@@ -204,8 +204,11 @@ fn fill_case_stat(tx: &Transaction) -> Result<()> {
     let mut rows = read.query([])?;
     while let Some(r) = rows.next()? {
         let rid: i64 = r.get(0)?;
-        let case: Case = codec::parse(r.get_ref(2)?)
-            .map_err(|message| StoreError::Corrupt { what: "case", id: r.get::<_, String>(1).unwrap_or_default(), message })?;
+        let case: Case = codec::parse(r.get_ref(2)?).map_err(|message| StoreError::Corrupt {
+            what: "case",
+            id: r.get::<_, String>(1).unwrap_or_default(),
+            message,
+        })?;
         if let Some(row) = ReportRow::from_case(&case) {
             write.execute(params![rid, row.pack()])?;
         }
