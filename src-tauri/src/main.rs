@@ -79,6 +79,11 @@ fn main() {
             commands::clusters,
             commands::import_opendata,
             commands::export_cases,
+            // reports
+            commands::report_views,
+            commands::quality_view,
+            commands::export_report,
+            commands::save_chart_png,
         ])
         .run(tauri::generate_context!("../tauri.conf.json"))
         .expect("the Tauri runtime failed to start");

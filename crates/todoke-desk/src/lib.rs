@@ -14,6 +14,6 @@ pub use actions::{
 };
 pub use clock::{today_jst, Clock, FixedClock, SystemClock};
 pub use error::{DeskError, ErrorCode};
-pub use reports::write_table;
+pub use reports::{write_png, write_table, ReportCell, ReportColumn, ReportRequest, ReportView};
 pub use service::{DeskService, SaveResult};
 pub use transfer::{ExportFormat, ExportSummary, ImportSummary};

@@ -63,3 +63,41 @@ fn packed_report_rows_equal_the_documents_rows() {
     assert_eq!(assert_same(&reopened), 2_991);
     drop(tmp);
 }
+
+/// What the app's Reports screen receives: suppressed cells marked, numbers
+/// for the charts, both languages; CSV export of one indicator.
+#[test]
+fn report_views_mark_suppressed_cells_and_export() {
+    let (tmp, mut d) = common::desk();
+    d.generate(400, 9, 60, &mut |_, _| {}).unwrap();
+    let all = d.report_views(&todoke_desk::ReportRequest::default()).unwrap();
+    assert_eq!(all.len(), 11);
+    assert_eq!(all[0].slug, "new-positives");
+    let request = todoke_desk::ReportRequest { indicator: Some("4".into()), ..Default::default() };
+    let pyramid = &d.report_views(&request).unwrap()[0];
+    let hidden: Vec<_> = pyramid.rows.iter().flatten().filter(|c| c.suppressed).collect();
+    assert!(!hidden.is_empty());
+    assert!(hidden.iter().all(|c| c.value.is_none() && c.ja == "*"));
+    let sex = pyramid.columns.iter().position(|c| c.key == "sex").unwrap();
+    let ages = sex + 1..pyramid.columns.iter().position(|c| c.key == "total").unwrap();
+    for row in pyramid.rows.iter().filter(|r| r[sex].code.as_deref() != Some("total")) {
+        assert!(row[ages.clone()].iter().filter_map(|c| c.value).all(|v| v == 0.0 || v >= 5.0), "a published small cell");
+    }
+    assert_eq!(pyramid.rows[0][sex].code.as_deref(), Some("male"));
+    assert_eq!((pyramid.rows[0][sex].ja.as_str(), pyramid.rows[0][sex].en.as_str()), ("男", "Male"));
+
+    let path = tmp.path().join("pyramid.csv");
+    d.export_report(&path, &request, todoke_desk::ExportEncoding::Utf8Bom, false).unwrap();
+    let text = String::from_utf8(std::fs::read(&path).unwrap()).unwrap();
+    assert!(text.starts_with("\u{feff}週の初日,週の末日,性別,"), "{text}");
+    assert!(text.contains(",*,") && text.contains("\r\n"));
+    assert!(d.export_report(&path, &todoke_desk::ReportRequest::default(), todoke_desk::ExportEncoding::Utf8Bom, false).is_err());
+
+    let png = tmp.path().join("chart.png");
+    assert!(todoke_desk::write_png(&png, b"<svg/>").is_err(), "only PNG bytes are written");
+    todoke_desk::write_png(&png, b"\x89PNG\r\n\x1a\nrest").unwrap();
+
+    let quality = d.quality_view().unwrap();
+    assert_eq!(quality.slug, "quality");
+    assert!(quality.columns.iter().any(|c| c.key == "case_id"));
+}
