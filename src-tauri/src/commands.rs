@@ -195,3 +195,8 @@ pub async fn export_report(
 pub async fn save_chart_png(path: PathBuf, png: Vec<u8>) -> Answer<()> {
     todoke_desk::write_png(&path, &png)
 }
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn save_chart_pdf(path: PathBuf, png: Vec<u8>, title: String) -> Answer<()> {
+    todoke_desk::write_chart_pdf(&path, &png, &title)
+}

@@ -84,6 +84,7 @@ fn main() {
             commands::quality_view,
             commands::export_report,
             commands::save_chart_png,
+            commands::save_chart_pdf,
         ])
         .run(tauri::generate_context!("../tauri.conf.json"))
         .expect("the Tauri runtime failed to start");

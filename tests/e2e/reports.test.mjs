@@ -90,12 +90,17 @@ test("reports: charts, hidden cells, CSV and PNG export, quality list", async ()
   await s.waitFor('[data-testid="report-notice"]', { timeout: 30000, test: (x) => x.includes("curve.png") });
   assert.deepEqual([...readFileSync(png).subarray(0, 4)], [0x89, 0x50, 0x4e, 0x47], "a PNG file");
   copyFileSync(png, join(shots, "reports-chart-new-positives.png"));
+  await s.click('[data-testid="pdf-pyramid"]');
+  await s.waitFor('[data-testid="report-notice"]', { timeout: 30000, test: (x) => x.includes("curve.pdf") });
+  const pdf = readFileSync(join(work, "curve.pdf"));
+  assert.equal(pdf.subarray(0, 8).toString("latin1"), "%PDF-1.4");
+  assert.ok(pdf.includes("/Subtype /Image"), "the chart is on the page");
 
   // A quality entry opens its case.
   const rows = await s.execute(`return document.querySelectorAll('[data-testid="quality-row"]').length`);
   if (rows > 0) {
     await s.execute(`document.querySelector('[data-testid="quality-row"]').scrollIntoView()`);
-    await s.click('[data-testid="quality-row"]');
+    await s.click('[data-testid="quality-row"] td');
     await s.waitFor('[data-testid="case-name"]', { timeout: 20000 });
     await snap("quality-opens-case");
   }

@@ -101,3 +101,52 @@ fn report_views_mark_suppressed_cells_and_export() {
     assert_eq!(quality.slug, "quality");
     assert!(quality.columns.iter().any(|c| c.key == "case_id"));
 }
+
+/// A chart PNG becomes a one-page PDF whose image is the PNG's pixels (alpha laid on
+/// white), whose cross-reference table points at every object, titled in Japanese.
+#[test]
+fn a_chart_png_becomes_a_pdf_page_with_the_same_pixels() {
+    use std::io::Read;
+    let (w, h) = (4u32, 3u32);
+    let mut rgba = Vec::new();
+    for i in 0..w * h {
+        rgba.extend([(i * 20) as u8, 100, 200, if i == 0 { 0 } else { 255 }]);
+    }
+    let mut png = Vec::new();
+    {
+        let mut enc = png::Encoder::new(&mut png, w, h);
+        enc.set_color(png::ColorType::Rgba);
+        enc.set_depth(png::BitDepth::Eight);
+        enc.write_header().unwrap().write_image_data(&rgba).unwrap();
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("chart.pdf");
+    todoke_desk::write_chart_pdf(&path, &png, "新規陽性者数の推移").unwrap();
+    let pdf = std::fs::read(&path).unwrap();
+    assert!(pdf.starts_with(b"%PDF-1.4") && pdf.ends_with(b"%%EOF\n"));
+    let find = |needle: &[u8], from: usize| pdf[from..].windows(needle.len()).position(|x| x == needle).map(|p| p + from);
+    let rfind = |needle: &[u8]| pdf.windows(needle.len()).rposition(|x| x == needle);
+    let ascii = |from: usize, len: usize| String::from_utf8(pdf[from..from + len].to_vec()).unwrap();
+    // Every xref entry points at "n 0 obj" (byte offsets).
+    let xref = rfind(b"xref\n0 ").unwrap();
+    let startxref = rfind(b"startxref\n").unwrap() + 10;
+    assert_eq!(ascii(startxref, pdf.len() - startxref).lines().next().unwrap().parse::<usize>().unwrap(), xref);
+    let table = ascii(xref, startxref - 10 - xref);
+    for (n, line) in table.lines().skip(3).take(6).enumerate() {
+        let at: usize = line[..10].parse().unwrap();
+        let head = format!("{} 0 obj", n + 1);
+        assert_eq!(ascii(at, head.len()), head, "object {} at {at}", n + 1);
+    }
+    assert!(find(b"/MediaBox [0 0 2.00 1.50]", 0).is_some(), "144 dpi");
+    let title: String = "新規陽性者数の推移".encode_utf16().map(|u| format!("{u:04X}")).collect();
+    assert!(find(format!("/Title <FEFF{title}>").as_bytes(), 0).is_some());
+    // The image stream inflates to the pixels: the transparent one white, the others as drawn.
+    let start = find(b"/Subtype /Image", 0).unwrap();
+    let data_at = find(b"stream\n", start).unwrap() + 7;
+    let mut pixels = Vec::new();
+    flate2::read::ZlibDecoder::new(&pdf[data_at..]).read_to_end(&mut pixels).unwrap();
+    assert_eq!(pixels.len(), (w * h * 3) as usize);
+    assert_eq!(&pixels[..3], &[255, 255, 255]);
+    assert_eq!(&pixels[3..6], &[20, 100, 200]);
+    assert!(todoke_desk::write_chart_pdf(&path, b"not a png", "x").is_err());
+}

@@ -17,4 +17,5 @@ export const reportsApi = {
   exportCsv: (path: string, request: ReportRequest, encoding: ExportEncoding, english: boolean) =>
     call<number>("export_report", { path, request, encoding, english }),
   savePng: (path: string, png: number[]) => call<void>("save_chart_png", { path, png }),
+  savePdf: (path: string, png: number[], title: string) => call<void>("save_chart_pdf", { path, png, title }),
 };
