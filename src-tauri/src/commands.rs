@@ -9,6 +9,7 @@ use todoke_desk::{
     CodeLists, DeskError, DeskStatus, ExportEncoding, ExportFormat, ExportSummary, FormCheck, ImportSummary, Progress, SaveResult,
     SessionInfo, TestsSaved,
 };
+use todoke_desk::{ReportRequest, ReportView};
 use todoke_domain::lifecycle::ReportOutcome;
 use todoke_domain::followup::FollowUpAssessment;
 use todoke_domain::validate::Problem;
@@ -191,4 +192,38 @@ pub async fn export_cases(
 
 fn progress(app: &AppHandle, done: u64, total: u64) {
     let _ = app.emit(PROGRESS_EVENT, Progress { done, total });
+}
+
+// ---------------------------------------------------------------- reports (統計)
+// The Reports screen: indicators, quality lists, CSV and chart exports.
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn report_views(session: State<'_, Session>, request: ReportRequest) -> Answer<Vec<ReportView>> {
+    session.run(move |d| d.report_views(&request)).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn quality_view(session: State<'_, Session>) -> Answer<ReportView> {
+    session.run(|d| d.quality_view()).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn export_report(
+    session: State<'_, Session>,
+    path: PathBuf,
+    request: ReportRequest,
+    encoding: ExportEncoding,
+    english: bool,
+) -> Answer<u64> {
+    session.run(move |d| d.export_report(&path, &request, encoding, english)).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn save_chart_png(path: PathBuf, png: Vec<u8>) -> Answer<()> {
+    todoke_desk::write_png(&path, &png)
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn save_chart_pdf(path: PathBuf, png: Vec<u8>, title: String) -> Answer<()> {
+    todoke_desk::write_chart_pdf(&path, &png, &title)
 }

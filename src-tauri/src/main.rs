@@ -85,6 +85,12 @@ fn main() {
             commands::clusters,
             commands::import_opendata,
             commands::export_cases,
+            // reports
+            commands::report_views,
+            commands::quality_view,
+            commands::export_report,
+            commands::save_chart_png,
+            commands::save_chart_pdf,
         ])
         .run(tauri::generate_context!("../tauri.conf.json"))
         .expect("the Tauri runtime failed to start");

@@ -1,6 +1,7 @@
 //! `todoke-bench --cases N --out FILE`: builds a desk of N generated cases
-//! and measures TARGETS.md B1 (search), B2 (open a case), B3 (save an edit)
-//! and B8 (CSV export), writing every figure to FILE as JSON.
+//! and measures TARGETS.md B1 (search), B2 (open a case), B3 (save an edit),
+//! B8 (CSV export) and B4 (all 11 indicators), writing every figure to FILE
+//! as JSON. `--only b4` runs one of them.
 
 mod measure;
 mod scenarios;
@@ -12,7 +13,7 @@ use clap::Parser;
 use serde_json::json;
 
 #[derive(Parser)]
-#[command(about = "Desk benchmarks B1, B2, B3, B8")]
+#[command(about = "Desk benchmarks B1, B2, B3, B8, B4")]
 struct Args {
     /// Cases on the desk.
     #[arg(long, default_value_t = 1_000_000)]
@@ -28,6 +29,9 @@ struct Args {
     samples: usize,
     #[arg(long, default_value_t = 7)]
     seed: u64,
+    /// Run only these (comma-separated: b1,b2,b3,b8,b4); default all.
+    #[arg(long, value_delimiter = ',')]
+    only: Vec<String>,
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -37,26 +41,35 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let started = Instant::now();
     let (mut desk, setup) = scenarios::prepare_desk(&dir, args.cases, args.seed)?;
     eprintln!("desk ready: {}", setup);
-    let b1 = scenarios::b1_search(&desk, args.samples, args.seed)?;
-    eprintln!("B1 done");
-    let b2 = scenarios::b2_open(&mut desk, args.samples, args.seed)?;
-    eprintln!("B2 done");
-    let b3 = scenarios::b3_edit(&mut desk, args.samples, args.seed)?;
-    eprintln!("B3 done");
-    let b8 = scenarios::b8_export(&desk, tmp.path())?;
-    eprintln!("B8 done");
-    let report = json!({
+    let wants = |name: &str| args.only.is_empty() || args.only.iter().any(|o| o.eq_ignore_ascii_case(name));
+    let mut report = json!({
         "command": std::env::args().collect::<Vec<_>>().join(" "),
         "measured_at": chrono::Utc::now().to_rfc3339(),
         "machine": measure::machine(),
         "cases": args.cases,
         "setup": setup,
-        "B1_search": b1,
-        "B2_open_case": b2,
-        "B3_save_edit": b3,
-        "B8_export": b8,
-        "total_seconds": started.elapsed().as_secs_f64(),
     });
+    if wants("b1") {
+        report["B1_search"] = scenarios::b1_search(&desk, args.samples, args.seed)?;
+        eprintln!("B1 done");
+    }
+    if wants("b2") {
+        report["B2_open_case"] = scenarios::b2_open(&mut desk, args.samples, args.seed)?;
+        eprintln!("B2 done");
+    }
+    if wants("b3") {
+        report["B3_save_edit"] = scenarios::b3_edit(&mut desk, args.samples, args.seed)?;
+        eprintln!("B3 done");
+    }
+    if wants("b8") {
+        report["B8_export"] = scenarios::b8_export(&desk, tmp.path())?;
+        eprintln!("B8 done");
+    }
+    if wants("b4") {
+        report["B4_reports"] = scenarios::b4_reports(&desk)?;
+        eprintln!("B4 done");
+    }
+    report["total_seconds"] = json!(started.elapsed().as_secs_f64());
     if let Some(parent) = args.out.parent() {
         std::fs::create_dir_all(parent)?;
     }

@@ -1,18 +1,15 @@
 //! `todoke-cli report`: the standard indicators, input rate and data-quality
-//! lists. Reads the desk's cases, hands them to `todoke_reports`, prints.
+//! lists, computed by the desk (`todoke_desk` reports), printed.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use chrono::NaiveDate;
-use todoke_desk::{DeskError, DeskService};
-use todoke_domain::policy::Policy;
-use todoke_domain::validate::Context;
+use todoke_desk::{write_table, DeskError, DeskService, ExportEncoding};
 use todoke_domain::Actor;
 use todoke_reports::period::parse_weekday;
 use todoke_reports::{
-    compute, compute_all, input_rate, parse_published, quality_table, Area, Breakdown, Cell, Granularity, HeaderLang, Indicator,
-    QualityChecker, QualityOptions, ReportOptions, ReportRow, Table,
+    parse_published, Area, Breakdown, Cell, Granularity, HeaderLang, Indicator, OpenDataFile, QualityOptions, ReportOptions, Table,
 };
 use todoke_store::KeyProvider;
 
@@ -59,6 +56,16 @@ pub struct ReportArgs {
     /// quality: list care statuses unchanged for more than this many days.
     #[arg(long = "stale-days", default_value_t = 10)]
     pub stale_days: u32,
+    /// The ministry's open-data wide layout (Date,ALL,Hokkaido,…,Okinawa; one row per day):
+    /// new-positives, positives-cumulative, severe-trend, deaths-cumulative or number_of_deaths_daily.
+    #[arg(long, conflicts_with_all = ["json", "breakdown", "by"])]
+    pub wide: bool,
+    /// Write CSV to this file (for "all": into this folder, one file per indicator).
+    #[arg(long, conflicts_with = "json")]
+    pub out: Option<PathBuf>,
+    /// Encoding of --out.
+    #[arg(long, value_enum, default_value = "utf8-bom", requires = "out")]
+    pub encoding: crate::args::EncodingArg,
 }
 
 pub fn run(a: &ReportArgs, dir: &Path, keys: &dyn KeyProvider, actor: Actor, lang: Lang) -> Result<ExitCode, DeskError> {
@@ -77,7 +84,13 @@ pub fn run(a: &ReportArgs, dir: &Path, keys: &dyn KeyProvider, actor: Actor, lan
     }
     let name = a.name.as_deref().unwrap_or_default();
     let desk = DeskService::open(dir, keys, actor)?;
+    let mut names: Vec<String> = vec![name.to_string()];
     let tables = match name {
+        _ if a.wide => {
+            let file = OpenDataFile::parse(name).map_err(|e| DeskError::bad_input(e.to_string(), e.to_string()))?;
+            names = vec![file.file_name().trim_end_matches(".csv").to_string()];
+            vec![desk.open_data_wide(file, &options(a)?)?]
+        }
         "quality" => vec![quality(&desk, a)?],
         "input-rate" | "input_rate" => {
             let file = a.published.as_ref().ok_or_else(|| {
@@ -88,9 +101,7 @@ pub fn run(a: &ReportArgs, dir: &Path, keys: &dyn KeyProvider, actor: Actor, lan
             })?;
             let text = std::fs::read_to_string(file).map_err(|e| DeskError::io(&file.display().to_string(), e))?;
             let published = parse_published(&text).map_err(|e| DeskError::bad_input(e.to_string(), e.to_string()))?;
-            let opts = options(a)?;
-            let rows = rows(&desk)?;
-            vec![input_rate(&rows, &published, opts.by.unwrap_or(Granularity::Day), opts.week_start)]
+            vec![desk.input_rate(&published, &options(a)?)?]
         }
         _ => {
             // Check the name before reading the desk.
@@ -101,42 +112,51 @@ pub fn run(a: &ReportArgs, dir: &Path, keys: &dyn KeyProvider, actor: Actor, lan
                     DeskError::bad_input(format!("集計「{name}」はありません。--list で一覧を表示します。"), format!("{e}. See --list."))
                 })?)
             };
-            let opts = options(a)?;
-            let rows = rows(&desk)?;
-            let clusters = desk.store().clusters().map_err(DeskError::from)?;
-            match one {
-                Some(i) => vec![compute(i, &rows, &clusters, &opts)],
-                None => compute_all(&rows, &clusters, &opts),
+            if one.is_none() {
+                names = Indicator::ALL.iter().map(|i| i.slug().to_string()).collect();
             }
+            desk.indicators(one, &options(a)?)?
         }
     };
-    print(&tables, a, lang);
+    match &a.out {
+        Some(out) => write(out, &tables, &names, a, lang)?,
+        None => print(&tables, a, lang),
+    }
     Ok(ExitCode::SUCCESS)
 }
 
-fn rows(desk: &DeskService) -> Result<Vec<ReportRow>, DeskError> {
-    let mut rows = Vec::new();
-    desk.store().for_each_case(|case| -> Result<(), DeskError> {
-        rows.extend(ReportRow::from_case(&case));
-        Ok(())
-    })?;
-    Ok(rows)
+/// `--out`: one table to the file, several into the folder as `<name>.csv`.
+fn write(out: &Path, tables: &[Table], names: &[String], a: &ReportArgs, lang: Lang) -> Result<(), DeskError> {
+    let header = if lang == Lang::Ja { HeaderLang::Ja } else { HeaderLang::En };
+    let encoding = match a.encoding {
+        crate::args::EncodingArg::Utf8Bom => ExportEncoding::Utf8Bom,
+        crate::args::EncodingArg::Sjis => ExportEncoding::ShiftJis,
+    };
+    let targets: Vec<PathBuf> = if tables.len() == 1 {
+        vec![out.to_path_buf()]
+    } else {
+        std::fs::create_dir_all(out).map_err(|e| DeskError::io(&out.display().to_string(), e))?;
+        names.iter().map(|n| out.join(format!("{n}.csv"))).collect()
+    };
+    for (table, path) in tables.iter().zip(&targets) {
+        let replaced = write_table(path, table, encoding, header)?;
+        eprintln!("{}", lang.pick(&format!("書き出しました: {}", path.display()), &format!("Written: {}", path.display())));
+        if replaced > 0 {
+            eprintln!(
+                "{}",
+                lang.pick(
+                    &format!("  Shift_JIS にない文字を〓に置き換えたセル: {replaced}"),
+                    &format!("  cells with characters Shift_JIS lacks, replaced by 〓: {replaced}")
+                )
+            );
+        }
+    }
+    Ok(())
 }
 
 fn quality(desk: &DeskService, a: &ReportArgs) -> Result<Table, DeskError> {
     let today = a.today.as_deref().map(date).transpose()?.unwrap_or_else(todoke_desk::today_jst);
-    let policy = Policy::default_rules();
-    let mut checker = QualityChecker::new(
-        Context::new(today, &policy),
-        QualityOptions { unconfirmed_days: a.unconfirmed_days, stale_status_days: a.stale_days },
-    );
-    desk.store().for_each_case(|case| -> Result<(), DeskError> {
-        // Observations matter only for self-report gaps.
-        let observations = if case.follow_up.self_report_enabled { desk.open_case(case.id)?.observations } else { Vec::new() };
-        checker.add(&case, &observations);
-        Ok(())
-    })?;
-    Ok(quality_table(&checker.finish()))
+    desk.quality(today, QualityOptions { unconfirmed_days: a.unconfirmed_days, stale_status_days: a.stale_days })
 }
 
 fn options(a: &ReportArgs) -> Result<ReportOptions, DeskError> {

@@ -95,7 +95,10 @@ fn daily_workflow_create_report_confirm_status_observe_search_export() {
 
     desk.ok(&["confirm", &id]);
     desk.ok(&["status", &id, "自宅療養中"]);
-    let obs = desk.file("obs.json", r#"{"observed_at":"2022-07-21T09:00:00+09:00","temperature":37.8,"spo2":96,"cough_or_runny_nose":true,"source":"patient"}"#);
+    let obs = desk.file(
+        "obs.json",
+        r#"{"observed_at":"2022-07-21T09:00:00+09:00","temperature":37.8,"spo2":96,"cough_or_runny_nose":true,"source":"patient"}"#,
+    );
     desk.ok(&["observe", &id, s(&obs)]);
 
     // She is at home, self-reporting: she reported, but 37.8 °C and SpO2 96 need no call yet.
@@ -224,7 +227,12 @@ fn open_data_file_imports_and_exports_back_byte_for_byte() {
         desk.ok(&["export", s(&back), "--format", "opendata", "--encoding", "utf8-bom", "--columns", columns]);
         let original = std::fs::read(&src).unwrap();
         let exported = std::fs::read(&back).unwrap();
-        assert!(original == exported, "{file} did not round-trip:\n{}\n---\n{}", String::from_utf8_lossy(&original), String::from_utf8_lossy(&exported));
+        assert!(
+            original == exported,
+            "{file} did not round-trip:\n{}\n---\n{}",
+            String::from_utf8_lossy(&original),
+            String::from_utf8_lossy(&exported)
+        );
     }
 }
 
@@ -258,4 +266,64 @@ fn reports_list_every_indicator_and_count_the_desks_positives() {
         .filter(|c| matches!(c["diagnosis_class"].as_str(), Some("confirmed" | "asymptomatic_carrier" | "deceased")))
         .count() as i64;
     assert_eq!(total, positives, "daily new positives add up to the desk's positive cases");
+}
+
+fn expected(name: &str) -> Vec<u8> {
+    std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/expected").join(name)).unwrap()
+}
+
+/// The ministry's wide daily files from the 30 published Tokyo patients.
+/// The expected files were counted by hand from the fixture: 2020-04-04 one
+/// positive living in Tokyo, 2020-04-07 one living in Kanagawa; 19 positives
+/// up to 2020-04-04, of whom 14 live in Tokyo (the others abroad, 調査中 or 都外:
+/// prefecture unknown, so only in ALL).
+#[test]
+fn open_data_wide_files_match_hand_made_files_byte_for_byte() {
+    let desk = Desk::new();
+    desk.ok(&["import", s(&fixture("tokyo_patients_30.csv")), "--format", "opendata"]);
+    let dir = desk.dir.parent().unwrap();
+    let range = ["--from", "2020-04-04", "--to", "2020-04-08"];
+    let new = dir.join("new.csv");
+    desk.ok(&[&["report", "new-positives", "--wide", "--out", s(&new)][..], &range].concat());
+    assert_eq!(std::fs::read(&new).unwrap(), expected("newly_confirmed_cases_daily_2020-04-04_08.csv"));
+    let cumulative = dir.join("cumulative.csv");
+    desk.ok(&[&["report", "confirmed_cases_cumulative_daily.csv", "--wide", "--encoding", "sjis", "--out", s(&cumulative)][..], &range]
+        .concat());
+    assert_eq!(std::fs::read(&cumulative).unwrap(), expected("confirmed_cases_cumulative_daily_2020-04-04_08_sjis.csv"));
+    // Indicators the ministry did not publish wide are refused, by name.
+    let out = desk.run(&["report", "severe-by-sex-age", "--wide"]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("severe-by-sex-age"), "{}", stderr(&out));
+}
+
+#[test]
+fn open_data_patient_list_exports_as_the_ministry_file_in_shift_jis() {
+    let desk = Desk::new();
+    desk.ok(&["import", s(&fixture("tokyo_patients_30.csv")), "--format", "opendata"]);
+    let out = desk.dir.parent().unwrap().join("sjis.csv");
+    desk.ok(&["export", s(&out), "--format", "opendata", "--encoding", "sjis", "--columns", "16"]);
+    assert!(std::fs::read(&out).unwrap() == std::fs::read(fixture("tokyo_patients_30_sjis.csv")).unwrap());
+}
+
+/// `--out` writes what `--csv` prints, as a spreadsheet file (CRLF, BOM or
+/// Shift_JIS); `all` writes one file per indicator.
+#[test]
+fn report_tables_are_written_as_spreadsheet_files() {
+    let desk = Desk::new();
+    desk.ok(&["generate", "--cases", "300", "--seed", "3"]);
+    let printed = desk.ok(&["report", "positives-by-sex-age-cumulative", "--csv"]);
+    assert!(printed.contains('*'), "a small generated desk has suppressed cells:\n{printed}");
+    let dir = desk.dir.parent().unwrap();
+    let sjis = dir.join("pyramid.csv");
+    desk.ok(&["report", "positives-by-sex-age-cumulative", "--out", s(&sjis), "--encoding", "sjis"]);
+    let bytes = std::fs::read(&sjis).unwrap();
+    let (text, _, bad) = encoding_rs::SHIFT_JIS.decode(&bytes);
+    assert!(!bad);
+    assert_eq!(text, printed.replace('\n', "\r\n"));
+    let all = dir.join("all");
+    desk.ok(&["report", "all", "--out", s(&all)]);
+    let files = std::fs::read_dir(&all).unwrap().count();
+    assert_eq!(files, 11);
+    let curve = std::fs::read(all.join("new-positives.csv")).unwrap();
+    assert!(curve.starts_with("\u{feff}日付,新規陽性者数\r\n".as_bytes()), "{}", String::from_utf8_lossy(&curve[..60]));
 }

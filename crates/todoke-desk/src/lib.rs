@@ -3,15 +3,19 @@
 //! rules live in `todoke-domain`, persistence in `todoke-store`.
 
 mod actions;
+mod chart_pdf;
 mod clock;
 mod error;
+mod reports;
 mod service;
 mod transfer;
 
 pub use actions::{
     code_lists, CodeLabel, CodeLists, DeskStatus, ExportEncoding, FormCheck, Progress, SessionInfo, SpecimensOfMethod, TestsSaved,
 };
+pub use chart_pdf::{pdf_of_image, write_chart_pdf};
 pub use clock::{today_jst, Clock, FixedClock, SystemClock};
 pub use error::{DeskError, ErrorCode};
+pub use reports::{write_png, write_table, ReportCell, ReportColumn, ReportRequest, ReportView};
 pub use service::{DeskService, SaveResult};
 pub use transfer::{ExportFormat, ExportSummary, ImportSummary};

@@ -46,6 +46,8 @@ fn export_bindings() {
         todoke_desk::ExportFormat,
         todoke_desk::ExportSummary,
         todoke_desk::ImportSummary,
+        todoke_desk::ReportRequest,
+        todoke_desk::ReportView,
     );
     let mut names: Vec<String> = std::fs::read_dir(&dir)
         .expect("bindings were written")

@@ -105,6 +105,7 @@ mod opendata_import;
 mod opendata_values;
 mod residence;
 mod staff_csv;
+mod table_csv;
 
 pub use decode::DetectedEncoding;
 pub use error::ExchangeError;
@@ -114,6 +115,7 @@ pub use opendata_import::{
     read_opendata, ImportProgress, ImportReport, ImportWarning, RowError, EARLIEST_DATE, MAX_REPORTED_ERRORS, MAX_REPORTED_WARNINGS,
 };
 pub use staff_csv::{guard_formula, write_cases_csv, STAFF_CSV_HEADER};
+pub use table_csv::write_table_csv;
 
 /// Limits of the reader: longer cells, rows with more fields or more bytes are refused.
 pub mod limits {

@@ -10,4 +10,7 @@ pub enum ReportError {
     /// An indicator name that is not one of [`crate::Indicator::ALL`].
     #[error("unknown report \"{0}\" / 不明な集計「{0}」")]
     UnknownIndicator(String),
+    /// An indicator the ministry did not publish in the wide daily layout.
+    #[error("\"{0}\" has no open-data wide layout (new-positives, positives-cumulative, severe-trend, deaths-cumulative, number_of_deaths_daily) / 「{0}」はオープンデータの横持ち形式がありません")]
+    NoWideLayout(String),
 }

@@ -230,10 +230,18 @@ pub fn compute_all(rows: &[ReportRow], clusters: &[Cluster], opts: &ReportOption
         opts.from = Some(tl.from);
         opts.to = Some(tl.to);
     }
-    Indicator::ALL.iter().map(|&i| compute(i, rows, clusters, &opts)).collect()
+    // Two threads share the eleven (the indicators are independent).
+    let (first, second) = Indicator::ALL.split_at(Indicator::ALL.len() / 2);
+    let opts = &opts;
+    std::thread::scope(|s| {
+        let other = s.spawn(move || second.iter().map(|&i| compute(i, rows, clusters, opts)).collect::<Vec<_>>());
+        let mut tables: Vec<Table> = first.iter().map(|&i| compute(i, rows, clusters, opts)).collect();
+        tables.extend(other.join().expect("computing an indicator does not panic"));
+        tables
+    })
 }
 
-fn timeline(rows: &[ReportRow], opts: &ReportOptions, natural: Granularity) -> Option<Timeline> {
+pub(crate) fn timeline(rows: &[ReportRow], opts: &ReportOptions, natural: Granularity) -> Option<Timeline> {
     let by = opts.by.unwrap_or(natural);
     let (from, to) = match (opts.from, opts.to) {
         (Some(f), Some(t)) => (f, t),
@@ -304,7 +312,7 @@ fn add_interval(diff: &mut [i64], tl: &Timeline, (start, end): (NaiveDate, Optio
 // ---------------------------------------------------------------- trends
 
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Trend {
+pub(crate) enum Trend {
     NewPositives,
     CumulativePositives,
     Severe,
@@ -411,6 +419,27 @@ impl Series {
         let deaths_before = slots.iter().zip(&before).map(|(k, b)| (k.clone(), *b)).collect();
         Series { groups: slots.into_iter().zip(values).collect(), deaths_before }
     }
+}
+
+/// Per group (`""` without a breakdown, `"13"` per prefecture): the value
+/// on each day of `tl` (new counts for new positives, else running totals
+/// or stocks) and, for deaths, how many died before the first day.
+pub(crate) fn daily_series(
+    rows: &[ReportRow],
+    opts: &ReportOptions,
+    tl: &Timeline,
+    what: Trend,
+    breakdown: Breakdown,
+) -> BTreeMap<String, (Vec<i64>, i64)> {
+    let mut series = Series::build(rows, opts, tl, what, breakdown);
+    series
+        .groups
+        .into_iter()
+        .map(|(k, v)| {
+            let before = series.deaths_before.remove(&k).unwrap_or(0);
+            (k, (v, before))
+        })
+        .collect()
 }
 
 fn fold_flow(v: &[i64], p: &Period) -> i64 {

@@ -25,6 +25,7 @@ pub mod quality;
 mod row;
 pub mod suppression;
 mod table;
+pub mod wide;
 
 pub use error::ReportError;
 pub use indicators::{compute, compute_all, Breakdown, Indicator, ReportOptions};
@@ -33,3 +34,4 @@ pub use period::Granularity;
 pub use quality::{quality_table, QualityChecker, QualityIssue, QualityList, QualityOptions};
 pub use row::{Area, ReportRow};
 pub use table::{Cell, Column, HeaderLang, Table};
+pub use wide::{open_data_wide, OpenDataFile};

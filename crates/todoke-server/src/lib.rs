@@ -16,6 +16,7 @@ pub mod demo;
 pub mod error;
 pub mod extract;
 pub mod openapi;
+pub mod reports;
 pub mod schema;
 pub mod scope;
 pub mod sync;
@@ -77,6 +78,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/auth/logout"),
     ("get", "/api/cases/{id}"),
     ("get", "/api/stats/cases"),
+    ("get", "/api/reports/{name}"),
     ("post", "/api/sync/push"),
     ("get", "/api/sync/pull"),
 ];
@@ -85,6 +87,7 @@ pub fn app(state: AppState) -> Router {
     let api = Router::new()
         .merge(auth::router())
         .merge(cases::router())
+        .merge(reports::router())
         .merge(sync::router())
         .route_layer(middleware::from_fn_with_state(state.clone(), overload));
     Router::new().route("/healthz", get(|| async { "ok" })).merge(openapi::router()).merge(api).with_state(state)

@@ -137,3 +137,22 @@ pub fn pull_scope(who: &Principal) -> Option<String> {
 pub fn may_see_aggregates(who: &Principal) -> bool {
     matches!(who.org_kind, OrgKind::Nation | OrgKind::Prefecture)
 }
+
+/// Whose cases a report (aggregates, suppressed) covers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReportScope {
+    /// The nation: every case.
+    Everything,
+    /// A prefecture or a health centre: the cases visible to it.
+    Org(String),
+}
+
+/// Reports: the nation over everything, a prefecture or health centre over
+/// its own scope; clinics and labs get none (`None`: refused).
+pub fn report_scope(who: &Principal) -> Option<ReportScope> {
+    match who.org_kind {
+        OrgKind::Nation => Some(ReportScope::Everything),
+        OrgKind::Prefecture | OrgKind::HealthCentre => Some(ReportScope::Org(who.org.clone())),
+        OrgKind::Clinic | OrgKind::Lab => None,
+    }
+}

@@ -8,6 +8,7 @@ use chrono::NaiveDate;
 use rusqlite::{params, Connection, OptionalExtension, ToSql};
 use serde_json::Value;
 use todoke_domain::Case;
+use todoke_reports::ReportRow;
 use uuid::Uuid;
 
 use crate::codec;
@@ -93,7 +94,7 @@ impl CaseRow {
 }
 
 /// Writes a new case; returns its row id. A duplicate id is `AlreadyExists`.
-pub(crate) fn insert_case(conn: &Connection, row: &CaseRow, doc: &str, rev: i64, seq: i64) -> Result<i64> {
+pub(crate) fn insert_case(conn: &Connection, case: &Case, row: &CaseRow, doc: &str, rev: i64, seq: i64) -> Result<i64> {
     let mut stmt = conn.prepare_cached(
         "INSERT INTO case_record (id, rev, changed_seq, deleted, name, name_kana, name_key, name_kanji_key,
              phone, phone_key, birth_date, sex, diagnosis_class, current_status, report_date, diagnosis_date,
@@ -106,6 +107,7 @@ pub(crate) fn insert_case(conn: &Connection, row: &CaseRow, doc: &str, rev: i64,
     let rid = conn.last_insert_rowid();
     conn.prepare_cached("INSERT INTO case_doc (rid, doc) VALUES (?1, ?2)")?.execute(params![rid, codec::pack(doc)])?;
     insert_grams(conn, rid, &row.name_kanji_key)?;
+    write_stat(conn, rid, case)?;
     Ok(rid)
 }
 
@@ -119,7 +121,15 @@ fn duplicate_as_exists(e: rusqlite::Error, id: &str) -> StoreError {
 }
 
 /// Rewrites a stored case in place.
-pub(crate) fn update_case_row(conn: &Connection, current: &Stored, row: &CaseRow, doc: &str, rev: i64, seq: i64) -> Result<()> {
+pub(crate) fn update_case_row(
+    conn: &Connection,
+    current: &Stored,
+    case: &Case,
+    row: &CaseRow,
+    doc: &str,
+    rev: i64,
+    seq: i64,
+) -> Result<()> {
     let mut stmt = conn.prepare_cached(
         "UPDATE case_record SET rev = ?2, changed_seq = ?3, deleted = ?4, name = ?5, name_kana = ?6, name_key = ?7,
              name_kanji_key = ?8, phone = ?9, phone_key = ?10, birth_date = ?11, sex = ?12, diagnosis_class = ?13,
@@ -136,6 +146,17 @@ pub(crate) fn update_case_row(conn: &Connection, current: &Stored, row: &CaseRow
         delete_grams(conn, current.rid, &old_key)?;
         insert_grams(conn, current.rid, &row.name_kanji_key)?;
     }
+    write_stat(conn, current.rid, case)
+}
+
+/// The case's packed report row in `case_stat`; none for a soft-deleted case.
+fn write_stat(conn: &Connection, rid: i64, case: &Case) -> Result<()> {
+    match ReportRow::from_case(case) {
+        Some(row) => {
+            conn.prepare_cached("INSERT OR REPLACE INTO case_stat (rid, row) VALUES (?1, ?2)")?.execute(params![rid, row.pack()])?
+        }
+        None => conn.prepare_cached("DELETE FROM case_stat WHERE rid = ?1")?.execute([rid])?,
+    };
     Ok(())
 }
 

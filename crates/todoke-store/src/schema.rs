@@ -27,11 +27,20 @@
 //!   packed by [`crate::codec`] (zstd with a fixed dictionary, ~6× smaller
 //!   for a case: several cases per page instead of one), tagged by format;
 //!   plain TEXT JSON is read too.
+//! - `case_stat` (v2) holds each live case's report row, packed
+//!   (`todoke_reports::ReportRow::pack`, ~60 bytes): the statistics read
+//!   this narrow table instead of parsing every document (1M cases: 4.3 s
+//!   per 100k through the documents, well under a second through it). It is
+//!   derived like `case_record`: written in the same transaction as the case,
+//!   absent for a soft-deleted one, filled by the migration for older desks.
 //! - `rid` columns are explicit `INTEGER PRIMARY KEY`s because `name_gram`
 //!   and `case_doc` refer to them and implicit rowids may change on VACUUM.
 
-use rusqlite::Connection;
+use rusqlite::{params, Connection, Transaction};
+use todoke_domain::Case;
+use todoke_reports::ReportRow;
 
+use crate::codec;
 use crate::error::{Result, StoreError};
 
 const V1: &str = r#"
@@ -171,8 +180,41 @@ CREATE TABLE rejected_op (
 );
 "#;
 
+const V2: &str = r#"
+CREATE TABLE case_stat (
+    rid INTEGER PRIMARY KEY REFERENCES case_record(rid) ON DELETE CASCADE,
+    row BLOB NOT NULL
+);
+"#;
+
+/// One schema step: SQL, then (optionally) Rust that fills what SQL cannot
+/// derive, in the same transaction.
+struct Step {
+    sql: &'static str,
+    fill: Option<fn(&Transaction) -> Result<()>>,
+}
+
 /// Every migration in order; step `i` takes the database to version `i + 1`.
-const MIGRATIONS: &[&str] = &[V1];
+const MIGRATIONS: &[Step] = &[Step { sql: V1, fill: None }, Step { sql: V2, fill: Some(fill_case_stat) }];
+
+/// v2: the report row of every live case already stored.
+fn fill_case_stat(tx: &Transaction) -> Result<()> {
+    let mut read = tx.prepare("SELECT r.rid, r.id, d.doc FROM case_record r JOIN case_doc d ON d.rid = r.rid WHERE r.deleted = 0")?;
+    let mut write = tx.prepare("INSERT INTO case_stat (rid, row) VALUES (?1, ?2)")?;
+    let mut rows = read.query([])?;
+    while let Some(r) = rows.next()? {
+        let rid: i64 = r.get(0)?;
+        let case: Case = codec::parse(r.get_ref(2)?).map_err(|message| StoreError::Corrupt {
+            what: "case",
+            id: r.get::<_, String>(1).unwrap_or_default(),
+            message,
+        })?;
+        if let Some(row) = ReportRow::from_case(&case) {
+            write.execute(params![rid, row.pack()])?;
+        }
+    }
+    Ok(())
+}
 
 /// The schema version this program writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -185,7 +227,10 @@ pub(crate) fn migrate(conn: &mut Connection) -> Result<i64> {
     }
     for (i, step) in MIGRATIONS.iter().enumerate().skip(found as usize) {
         let tx = conn.transaction()?;
-        tx.execute_batch(step)?;
+        tx.execute_batch(step.sql)?;
+        if let Some(fill) = step.fill {
+            fill(&tx)?;
+        }
         tx.pragma_update(None, "user_version", i as i64 + 1)?;
         tx.commit()?;
     }
