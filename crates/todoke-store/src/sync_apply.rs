@@ -393,6 +393,30 @@ impl Desk {
         Ok(())
     }
 
+    /// Once caught up with the server: removes cases this desk created, the
+    /// server took, and never sent back — they are outside this desk's scope
+    /// (e.g. transferred away before this desk's first download, whose
+    /// snapshot holds only what is in scope now). Returns how many.
+    pub fn remove_unreceived_cases(&mut self) -> Result<usize> {
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let ids: Vec<String> = {
+            let mut stmt = tx.prepare(
+                "SELECT r.id FROM case_record r
+                 WHERE NOT EXISTS (SELECT 1 FROM field_version f WHERE f.entity = 'case' AND f.id = r.id)
+                   AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.case_id = r.id AND o.status IN ('pending', 'sent'))
+                   AND EXISTS (SELECT 1 FROM outbox o WHERE o.case_id = r.id AND o.entity = 'case' AND o.kind = 'case.create'
+                               AND o.status IN ('applied', 'conflict'))",
+            )?;
+            let rows = stmt.query_map([], |r| r.get(0))?;
+            rows.collect::<rusqlite::Result<_>>()?
+        };
+        for id in &ids {
+            remove_case(&tx, id)?;
+        }
+        tx.commit()?;
+        Ok(ids.len())
+    }
+
     /// The cases among `ids` with edits not yet answered by the server.
     pub fn cases_with_unanswered_ops(&self, ids: &[Uuid]) -> Result<Vec<Uuid>> {
         let mut out = Vec::new();

@@ -279,6 +279,7 @@ impl<T: Transport> SyncEngine<T> {
     async fn sync_into(&mut self, report: &mut SyncReport) -> Result<(), SyncError> {
         self.push_all(report).await?;
         while self.pull_page(report).await? {}
+        report.cases_removed += self.desk.remove_unreceived_cases()? as u64;
         self.push_all(report).await
     }
 }
