@@ -517,11 +517,20 @@ impl World {
             net.faults.on = false;
             net.partition.iter_mut().for_each(|p| *p = 0);
         }
-        for round in 0..4 {
+        // Quiet: a whole round in which no desk sent or received anything.
+        for round in 0.. {
+            let mut busy = false;
             for i in 0..self.desks.len() {
-                if let Err(e) = self.sync(i, &rt) {
-                    self.fail(&format!("never stuck: desk{i} cannot sync without faults (round {round}): {e}"));
+                match self.sync(i, &rt) {
+                    Ok(r) => busy |= r.applied + r.conflicts + r.rejected + r.changes_pulled + r.cases_removed > 0,
+                    Err(e) => self.fail(&format!("never stuck: desk{i} cannot sync without faults (round {round}): {e}")),
                 }
+            }
+            if !busy {
+                break;
+            }
+            if round == 8 {
+                self.fail("never stuck: still exchanging changes after 8 rounds without faults");
             }
         }
     }
@@ -699,10 +708,19 @@ fn overlaps(a: &str, b: &str) -> bool {
 }
 
 fn run_seed(seed: u64, verbose: bool) -> BTreeMap<&'static str, u64> {
+    let t0 = std::time::Instant::now();
     let mut w = World::new(seed, verbose);
+    let t1 = std::time::Instant::now();
     w.run();
+    let t2 = std::time::Instant::now();
     w.check();
-    let stats = w.net.borrow().stats.clone();
+    let t3 = std::time::Instant::now();
+    let mut stats = w.net.borrow().stats.clone();
+    stats.insert("ms_setup", (t1 - t0).as_millis() as u64);
+    stats.insert("ms_run", (t2 - t1).as_millis() as u64);
+    stats.insert("ms_check", (t3 - t2).as_millis() as u64);
+    drop(w);
+    stats.insert("ms_teardown", t3.elapsed().as_millis() as u64);
     stats
 }
 
