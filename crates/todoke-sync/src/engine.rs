@@ -12,6 +12,7 @@
 //!   stopped and a time-out never restarts the download (7, 8);
 //! - a `scope_left` page is applied only once the case's edits are answered (6).
 
+use std::borrow::BorrowMut;
 use std::time::Duration;
 
 use rand::{Rng, SeedableRng};
@@ -75,8 +76,9 @@ pub struct SyncReport {
     pub unsent: u64,
 }
 
-pub struct SyncEngine<T: Transport> {
-    desk: Desk,
+/// Owns its desk (`D = Desk`) or borrows it (`D = &mut Desk`, as the desk service does).
+pub struct SyncEngine<T: Transport, D: BorrowMut<Desk> = Desk> {
+    desk: D,
     transport: T,
     desk_id: String,
     scope: String,
@@ -100,14 +102,14 @@ fn wire_op(op: &OutboxOp) -> Op {
     }
 }
 
-impl<T: Transport> SyncEngine<T> {
+impl<T: Transport, D: BorrowMut<Desk>> SyncEngine<T, D> {
     /// `scope`: the name the cursor is saved under (the signed-in organisation).
-    pub fn new(desk: Desk, transport: T, scope: &str, opts: SyncOptions) -> SyncEngine<T> {
+    pub fn new(desk: D, transport: T, scope: &str, opts: SyncOptions) -> SyncEngine<T, D> {
         let rng = match opts.jitter_seed {
             Some(s) => rand::rngs::StdRng::seed_from_u64(s),
             None => rand::rngs::StdRng::from_entropy(),
         };
-        let desk_id = desk.id().to_string();
+        let desk_id = desk.borrow().id().to_string();
         SyncEngine { desk, transport, desk_id, scope: scope.to_string(), opts, rng, progress: None, crash_next_apply: None, delays: Vec::new() }
     }
 
@@ -116,18 +118,18 @@ impl<T: Transport> SyncEngine<T> {
     }
 
     pub fn desk(&self) -> &Desk {
-        &self.desk
+        self.desk.borrow()
     }
 
     pub fn desk_mut(&mut self) -> &mut Desk {
-        &mut self.desk
+        self.desk.borrow_mut()
     }
 
     pub fn transport(&self) -> &T {
         &self.transport
     }
 
-    pub fn into_desk(self) -> Desk {
+    pub fn into_desk(self) -> D {
         self.desk
     }
 
@@ -191,23 +193,23 @@ impl<T: Transport> SyncEngine<T> {
         let mut sent = 0u64;
         // Ops parked locally in this run (refused as a whole request) are skipped after.
         loop {
-            let ops = self.desk.outbox_pending(batch)?;
+            let ops = self.desk.borrow_mut().outbox_pending(batch)?;
             if ops.is_empty() {
                 return Ok(());
             }
             let ids: Vec<Uuid> = ops.iter().map(|o| o.op_id).collect();
-            self.desk.mark_ops_sent(&ids)?;
+            self.desk.borrow_mut().mark_ops_sent(&ids)?;
             let req = PushRequest { version: todoke_protocol::PROTOCOL_VERSION, desk_id: self.desk_id.clone(), ops: ops.iter().map(wire_op).collect() };
             let answer = match self.retrying(report, async |t: &T| t.push(&req).await).await {
                 Ok(a) => a,
                 Err(e) => {
-                    self.desk.note_send_error(&ids, &e.code)?;
+                    self.desk.borrow_mut().note_send_error(&ids, &e.code)?;
                     return Err(e);
                 }
             };
             match answer {
                 Ok(res) => {
-                    let sum = self.desk.record_op_results(&res.results)?;
+                    let sum = self.desk.borrow_mut().record_op_results(&res.results)?;
                     report.applied += sum.applied as u64;
                     report.conflicts += sum.conflicts as u64;
                     report.rejected += sum.rejected as u64;
@@ -216,7 +218,7 @@ impl<T: Transport> SyncEngine<T> {
                         return Err(SyncError::offline("no answer for the ops sent"));
                     }
                     sent += res.results.len() as u64;
-                    let remaining = self.desk.outbox_pending_count()?;
+                    let remaining = self.desk.borrow_mut().outbox_pending_count()?;
                     self.report(Progress::Pushing { sent, remaining });
                     batch = self.opts.push_batch.max(1);
                 }
@@ -230,7 +232,7 @@ impl<T: Transport> SyncEngine<T> {
                         op_id: ops[0].op_id,
                         status: OpStatus::Rejected { code: body.code, message_ja: body.message_ja, message_en: body.message_en },
                     };
-                    let sum = self.desk.record_op_results(&[parked])?;
+                    let sum = self.desk.borrow_mut().record_op_results(&[parked])?;
                     report.rejected += sum.rejected as u64;
                     batch = self.opts.push_batch.max(1);
                 }
@@ -241,7 +243,7 @@ impl<T: Transport> SyncEngine<T> {
 
     /// Pulls and applies one page; returns whether more is waiting.
     pub async fn pull_page(&mut self, report: &mut SyncReport) -> Result<bool, SyncError> {
-        let req = PullRequest { cursor: self.desk.sync_cursor(&self.scope)?, limit: Some(self.opts.pull_limit) };
+        let req = PullRequest { cursor: self.desk.borrow_mut().sync_cursor(&self.scope)?, limit: Some(self.opts.pull_limit) };
         let page = match self.retrying(report, async |t: &T| t.pull(&req).await).await? {
             Ok(p) => p,
             Err(TransportError::Refused(b)) => return Err(SyncError::refused(&b.code, &b.message_ja, &b.message_en)),
@@ -249,17 +251,17 @@ impl<T: Transport> SyncEngine<T> {
         };
         // Cases leaving the scope: their edits go first (SYNC.md property 6).
         let leaving: Vec<Uuid> = page.changes.iter().filter_map(|c| if let Change::ScopeLeft { case_id, .. } = c { Some(*case_id) } else { None }).collect();
-        if !leaving.is_empty() && !self.desk.cases_with_unanswered_ops(&leaving)?.is_empty() {
+        if !leaving.is_empty() && !self.desk.borrow_mut().cases_with_unanswered_ops(&leaving)?.is_empty() {
             self.push_all(report).await?;
-            if !self.desk.cases_with_unanswered_ops(&leaving)?.is_empty() {
+            if !self.desk.borrow_mut().cases_with_unanswered_ops(&leaving)?.is_empty() {
                 return Err(SyncError::offline("edits of a case leaving this desk are not yet answered"));
             }
         }
         if let Some(after) = self.crash_next_apply.take() {
-            self.desk.apply_pull_page_then_crash(&page, after)?;
+            self.desk.borrow_mut().apply_pull_page_then_crash(&page, after)?;
             return Err(SyncError::crashed());
         }
-        let done = self.desk.apply_pull_page(&self.scope, &page)?;
+        let done = self.desk.borrow_mut().apply_pull_page(&self.scope, &page)?;
         report.pages += 1;
         report.changes_pulled += page.changes.len() as u64;
         report.cases_removed += done.scope_left as u64;
@@ -272,14 +274,14 @@ impl<T: Transport> SyncEngine<T> {
     pub async fn sync(&mut self) -> Result<SyncReport, SyncError> {
         let mut report = SyncReport::default();
         let result = self.sync_into(&mut report).await;
-        report.unsent = self.desk.outbox_pending_count()?;
+        report.unsent = self.desk.borrow_mut().outbox_pending_count()?;
         result.map(|_| report)
     }
 
     async fn sync_into(&mut self, report: &mut SyncReport) -> Result<(), SyncError> {
         self.push_all(report).await?;
         while self.pull_page(report).await? {}
-        report.cases_removed += self.desk.remove_unreceived_cases()? as u64;
+        report.cases_removed += self.desk.borrow_mut().remove_unreceived_cases()? as u64;
         self.push_all(report).await
     }
 }
