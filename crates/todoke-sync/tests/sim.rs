@@ -142,6 +142,8 @@ struct Net {
     delayed: Vec<Delayed>,
     partition: Vec<u32>,
     stats: BTreeMap<&'static str, u64>,
+    /// (desk, cursor) of every pull that reached the server.
+    pulls: Vec<(usize, Option<String>)>,
 }
 
 impl Net {
@@ -245,6 +247,9 @@ impl Transport for SimTransport {
         if let Some(c) = &req.cursor {
             path.push_str(&format!("&cursor={c}"));
         }
+        if self.net.borrow().partition[self.desk] == 0 {
+            self.net.borrow_mut().pulls.push((self.desk, req.cursor.clone()));
+        }
         let bytes = self.exchange(Method::GET, path, None).await?;
         Ok(serde_json::from_slice(&bytes).unwrap())
     }
@@ -324,6 +329,7 @@ impl World {
             delayed: Vec::new(),
             partition: vec![0; DESKS.len()],
             stats: BTreeMap::new(),
+            pulls: Vec::new(),
         }));
         let keys = MemoryKeys::fixed([7; 32]);
         let mut desks = Vec::new();
@@ -646,6 +652,17 @@ impl World {
                 }
             }
         }
+        // 4. Append-only facts never conflict: observations from every desk all arrive, none in a conflict.
+        let observation_conflicts: i64 = server.query_row("SELECT count(*) FROM conflict WHERE entity <> 'case'", [], |r| r.get(0)).unwrap();
+        if observation_conflicts > 0 {
+            self.fail("append-only: an observation was recorded as a conflict");
+        }
+        for (op, made) in &self.made {
+            let result: Value = serde_json::from_str(&answered[&op.to_string()]).unwrap();
+            if made.kind == "observation.add" && result["status"] == "conflict" {
+                self.fail(&format!("append-only: observation op {op} answered conflict"));
+            }
+        }
         // 5 + 6. Convergence and jurisdiction: each desk holds exactly the cases it may see, as the server has them.
         for i in 0..self.desks.len() {
             let org = self.desks[i].org;
@@ -763,4 +780,107 @@ fn seeded_simulation_keeps_every_sync_property() {
     for k in ["lost_request", "lost_response", "duplicate", "delayed", "busy", "server_restart", "partitioned"] {
         assert!(total.get(k).copied().unwrap_or(0) > 0 || n < 20, "no {k} injected in {n} seeds");
     }
+}
+
+/// A world with no random faults (targeted tests inject their own).
+fn calm_world() -> (World, tokio::runtime::Runtime) {
+    let w = World::new(1, false);
+    w.net.borrow_mut().faults.on = false;
+    (w, tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap())
+}
+
+fn engine_with(w: &mut World, i: usize, opts: SyncOptions) {
+    let desk = w.desks[i].engine.take().unwrap().into_desk();
+    let transport = SimTransport { net: w.net.clone(), desk: i, token: template().tokens[i].clone() };
+    w.desks[i].engine = Some(SyncEngine::new(desk, transport, w.desks[i].org, opts));
+}
+
+/// Property 8: paged download, newest first, resumed from the saved cursor
+/// after a broken line; a time-out never restarts it (property 7).
+#[test]
+fn download_resumes_where_it_stopped_newest_first() {
+    let (mut w, rt) = calm_world();
+    for _ in 0..12 {
+        w.create(0);
+    }
+    w.sync(0, &rt).unwrap();
+    let created = w.desk(0).case_ids().unwrap();
+    let newest: BTreeSet<Uuid> = created[created.len() - 3..].iter().copied().collect();
+    engine_with(&mut w, 3, SyncOptions { pull_limit: 3, max_retries: 2, jitter_seed: Some(1), ..SyncOptions::default() });
+    let mut report = todoke_sync::SyncReport::default();
+    let engine = w.desks[3].engine.as_mut().unwrap();
+    assert!(rt.block_on(engine.pull_page(&mut report)).unwrap());
+    assert_eq!(engine.desk().case_ids().unwrap().into_iter().collect::<BTreeSet<_>>(), newest, "the newest cases come first");
+    assert!(rt.block_on(engine.pull_page(&mut report)).unwrap());
+    let saved = engine.desk().sync_cursor("P99").unwrap();
+    assert!(saved.is_some());
+    // The line breaks for longer than the retries last.
+    w.net.borrow_mut().partition[3] = 100;
+    let err = w.sync(3, &rt).unwrap_err();
+    assert_eq!(err.code, "offline");
+    assert!(err.message_ja.contains("保存されたまま") && err.message_en.contains("kept on this desk"), "{err:?}");
+    assert_eq!(w.desk(3).case_ids().unwrap().len(), 6, "the pages applied stay applied");
+    w.net.borrow_mut().partition[3] = 0;
+    let first_after = w.net.borrow().pulls.len();
+    w.sync(3, &rt).unwrap();
+    let pulls = w.net.borrow().pulls.clone();
+    assert_eq!(pulls[first_after], (3, saved), "resumed from the saved cursor");
+    assert_eq!(pulls.iter().filter(|(d, c)| *d == 3 && c.is_none()).count(), 1, "downloaded from the start once only");
+    assert_eq!(w.desk(3).case_ids().unwrap().len(), 12);
+}
+
+/// Property 7: a refused op is parked with its reason in both languages and
+/// never blocks the ops behind it.
+#[test]
+fn a_refused_op_is_parked_and_the_queue_goes_on() {
+    let (mut w, rt) = calm_world();
+    // 北保健所 enters a case for 中央保健所: outside its jurisdiction, refused.
+    let mut case = Case { id: Uuid::now_v7(), ..Default::default() };
+    case.basic.name = "管轄外 太郎".into();
+    case.jurisdiction.responsible_health_centre = "HC9901".into();
+    let actor = w.desks[2].actor.clone();
+    w.desk(2).create_case(&case, &actor).unwrap();
+    w.create(2);
+    let r = w.sync(2, &rt).unwrap();
+    assert_eq!((r.rejected, r.applied, r.unsent), (1, 1, 0), "{r:?}");
+    let refused = w.desk(2).rejected_ops().unwrap();
+    assert_eq!(refused.len(), 1);
+    assert_eq!(refused[0].code, "out_of_scope");
+    assert!(!refused[0].message_ja.is_empty() && !refused[0].message_en.is_empty());
+    // Parked: the next sync does not send it again.
+    let r = w.sync(2, &rt).unwrap();
+    assert_eq!((r.rejected, r.applied), (0, 0));
+}
+
+/// Property 7: 429 with Retry-After is honoured, back-off grows with jitter and stays capped.
+#[test]
+fn busy_server_retry_after_and_capped_jittered_backoff() {
+    let (mut w, rt) = calm_world();
+    w.create(0);
+    engine_with(&mut w, 0, SyncOptions { max_retries: 6, base_delay: Duration::from_millis(100), max_delay: Duration::from_secs(2), jitter_seed: Some(9), ..SyncOptions::default() });
+    {
+        let mut net = w.net.borrow_mut();
+        net.faults = Faults { on: true, lost_request: 0.0, lost_response: 0.0, duplicate: 0.0, delay: 0.0, busy: 1.0 };
+    }
+    let engine = w.desks[0].engine.as_mut().unwrap();
+    let err = rt.block_on(engine.sync()).unwrap_err();
+    assert_eq!(err.code, "offline");
+    let delays = engine.delays.clone();
+    assert_eq!(delays.len(), 6);
+    assert!(delays.iter().all(|d| *d >= Duration::from_secs(1)), "Retry-After: 1 is a floor: {delays:?}");
+    assert!(delays.iter().all(|d| *d <= Duration::from_secs(2)), "capped: {delays:?}");
+    // Without Retry-After: full jitter under a doubling cap.
+    w.net.borrow_mut().faults.busy = 0.0;
+    w.net.borrow_mut().faults.lost_request = 1.0;
+    let engine = w.desks[0].engine.as_mut().unwrap();
+    engine.delays.clear();
+    let _ = rt.block_on(engine.sync());
+    let delays = engine.delays.clone();
+    for (n, d) in delays.iter().enumerate() {
+        assert!(*d <= Duration::from_millis(100 << n).min(Duration::from_secs(2)), "attempt {n}: {d:?}");
+    }
+    assert!(delays.windows(2).any(|p| p[0] != p[1]), "jittered: {delays:?}");
+    w.net.borrow_mut().faults.on = false;
+    let r = w.sync(0, &rt).unwrap();
+    assert_eq!((r.applied, r.unsent), (1, 0), "nothing lost meanwhile: {r:?}");
 }
