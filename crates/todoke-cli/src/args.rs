@@ -93,6 +93,12 @@ pub enum Command {
     Sync {
         #[arg(long)]
         json: bool,
+        /// Transient failures in a row before giving up for now (changes stay queued).
+        #[arg(long, default_value_t = 8)]
+        max_retries: u32,
+        /// First back-off delay in milliseconds (doubles per failure, with jitter, up to 60 s).
+        #[arg(long, default_value_t = 500)]
+        base_delay_ms: u64,
     },
     /// Conflicts awaiting a person: the field, both values, both authors.
     Conflicts {

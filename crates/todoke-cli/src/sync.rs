@@ -25,7 +25,7 @@ pub fn run(desk: &mut DeskService, keys: &dyn KeyProvider, command: &Command, la
             println!("{}: {} @ {} ({})", lang.pick("サインインしました", "Signed in"), s.login, s.org, s.server);
             Ok(Some(ExitCode::SUCCESS))
         }
-        Command::Sync { json } => {
+        Command::Sync { json, max_retries, base_delay_ms } => {
             let quiet = *json;
             let progress = Box::new(move |p: &SyncProgress| {
                 if quiet {
@@ -39,7 +39,12 @@ pub fn run(desk: &mut DeskService, keys: &dyn KeyProvider, command: &Command, la
                     SyncProgress::Waiting { millis, attempt } => eprintln!("  retry {} in {millis} ms", attempt + 1),
                 }
             });
-            let report = desk.sync_now(keys, progress)?;
+            let opts = todoke_sync::SyncOptions {
+                max_retries: *max_retries,
+                base_delay: std::time::Duration::from_millis(*base_delay_ms),
+                ..todoke_sync::SyncOptions::default()
+            };
+            let report = desk.sync_with(keys, opts, progress)?;
             if *json {
                 print_json(&report);
             } else {

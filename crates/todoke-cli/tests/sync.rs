@@ -263,9 +263,201 @@ fn sync_without_sign_in_or_server_says_what_to_do_and_keeps_the_changes() {
     let server = Server::start(tmp.path());
     a.login(&server, "chuo");
     drop(server);
-    let out = a.run(&["sync"], None);
+    let out = a.run(&["sync", "--max-retries", "2", "--base-delay-ms", "10"], None);
     assert_eq!(out.status.code(), Some(8), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(String::from_utf8_lossy(&out.stderr).contains("kept on this desk"));
     let detail: Value = serde_json::from_str(&a.ok(&["case", "show", &id, "--detail"], None)).unwrap();
     assert_eq!(detail["pending_ops"].as_array().unwrap().len(), 1);
+}
+
+/// A TCP proxy that breaks connections on purpose: refuses some (request
+/// lost), forwards the request but drops the answer of others (response lost
+/// after the server committed), slows some down.
+struct FaultProxy {
+    port: u16,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl FaultProxy {
+    fn start(upstream: u16, seed: u64) -> FaultProxy {
+        use std::io::{Read, Write};
+        use std::net::{Shutdown, TcpListener, TcpStream};
+        use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+        use std::sync::Arc;
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        listener.set_nonblocking(true).unwrap();
+        let stop = Arc::new(AtomicBool::new(false));
+        let state = Arc::new(AtomicU64::new(seed.wrapping_mul(6364136223846793005).wrapping_add(1)));
+        let stop2 = stop.clone();
+        std::thread::spawn(move || {
+            while !stop2.load(Ordering::SeqCst) {
+                let Ok((client, _)) = listener.accept() else {
+                    std::thread::sleep(Duration::from_millis(5));
+                    continue;
+                };
+                client.set_nonblocking(false).unwrap();
+                // xorshift: deterministic per seed, per connection.
+                let mut x = state.load(Ordering::SeqCst);
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                state.store(x, Ordering::SeqCst);
+                let mode = x % 10; // 0-1 refuse, 2-3 lose the answer, 4 slow, else pass
+                if mode < 2 {
+                    let _ = client.shutdown(Shutdown::Both);
+                    continue;
+                }
+                let Ok(server) = TcpStream::connect(("127.0.0.1", upstream)) else { continue };
+                let (mut c_read, mut s_write) = (client.try_clone().unwrap(), server.try_clone().unwrap());
+                std::thread::spawn(move || {
+                    let mut buf = [0u8; 16384];
+                    loop {
+                        match c_read.read(&mut buf) {
+                            Ok(0) | Err(_) => break,
+                            Ok(n) => {
+                                if mode == 4 {
+                                    std::thread::sleep(Duration::from_millis(150));
+                                }
+                                if s_write.write_all(&buf[..n]).is_err() {
+                                    break;
+                                }
+                            }
+                        }
+                    }
+                    let _ = s_write.shutdown(Shutdown::Write);
+                });
+                let (mut s_read, mut c_write) = (server, client);
+                std::thread::spawn(move || {
+                    let mut buf = [0u8; 16384];
+                    loop {
+                        match s_read.read(&mut buf) {
+                            Ok(0) | Err(_) => break,
+                            Ok(n) => {
+                                if mode == 2 || mode == 3 {
+                                    // The server has answered (and committed): the answer is lost.
+                                    break;
+                                }
+                                if c_write.write_all(&buf[..n]).is_err() {
+                                    break;
+                                }
+                            }
+                        }
+                    }
+                    let _ = c_write.shutdown(Shutdown::Both);
+                });
+            }
+        });
+        FaultProxy { port, stop }
+    }
+}
+
+impl Drop for FaultProxy {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+/// R2: a desk syncing through a fault-injecting proxy is killed (-9) in the
+/// middle of syncs, again and again, with edits in between. Afterwards no
+/// op is lost or applied twice, the desk database passes `integrity_check`
+/// after every kill, and desk and server hold the same cases.
+#[test]
+fn kill_9_during_sync_through_a_faulty_line_loses_and_doubles_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = Server::start(tmp.path());
+    let port: u16 = server.url.rsplit(':').next().unwrap().parse().unwrap();
+    let proxy = FaultProxy::start(port, 42);
+    let a = Desk::new(tmp.path(), "desk-a", "HC9901", 0x44);
+    a.login(&server, "chuo");
+    // From now on the desk talks to the server through the proxy.
+    let settings_url = format!("http://127.0.0.1:{}", proxy.port);
+    let open = || todoke_store::Desk::open(&a.dir, &todoke_store::MemoryKeys::fixed([0x44; 32])).unwrap();
+    {
+        let mut d = open();
+        d.set_setting("sync.server", &settings_url).unwrap();
+    }
+    let mut ids = Vec::new();
+    let mut killed = 0;
+    let rounds: u64 = std::env::var("TODOKE_R2_ROUNDS").ok().and_then(|s| s.parse().ok()).unwrap_or(12);
+    for round in 0..rounds {
+        // Offline work between syncs: new cases and edits of earlier ones.
+        for _ in 0..3 {
+            ids.push(a.ok(&["case", "new", "-"], Some(CASE)).trim().to_string());
+        }
+        let target = ids[(round as usize * 7) % ids.len()].clone();
+        a.edit(&target, |v| v["basic"]["phone"] = format!("090-0000-{round:04}").into());
+        let mut child = a
+            .cmd()
+            .args(["sync", "--max-retries", "3", "--base-delay-ms", "20"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        if round % 2 == 0 {
+            // Some time in: opening the desk, signing in, pushing.
+            std::thread::sleep(Duration::from_millis(5 + (round * 7) % 40));
+        } else {
+            // Right after the first batch was answered: mid-sync by construction.
+            let mut err = std::io::BufReader::new(child.stderr.take().unwrap());
+            let mut line = String::new();
+            while std::io::BufRead::read_line(&mut err, &mut line).unwrap_or(0) > 0 && !line.contains("push:") && !line.contains("pull:") {
+                line.clear();
+            }
+        }
+        let _ = child.kill(); // SIGKILL
+        let out = child.wait_with_output().unwrap();
+        assert_ne!(out.status.code(), Some(9), "signed out: {}", String::from_utf8_lossy(&out.stderr));
+        if std::os::unix::process::ExitStatusExt::signal(&out.status) == Some(9) {
+            killed += 1;
+        }
+        assert_eq!(open().integrity_check().unwrap(), ["ok"], "integrity after kill {round}");
+    }
+    drop(proxy);
+    // The line heals: straight to the server.
+    open().set_setting("sync.server", &server.url).unwrap();
+    let mut unsent = u64::MAX;
+    for _ in 0..3 {
+        let out = a.run(&["sync", "--json", "--max-retries", "3", "--base-delay-ms", "20"], None);
+        let r: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+        unsent = r["unsent"].as_u64().unwrap_or(u64::MAX);
+        if out.status.success() && unsent == 0 {
+            break;
+        }
+    }
+    assert_eq!(unsent, 0, "everything sent once the line is back");
+    eprintln!("R2: {rounds} syncs, {killed} of them killed mid-way, {} cases", ids.len());
+    assert!(killed * 2 >= rounds, "most syncs were killed mid-way ({killed} of {rounds})");
+    let desk = open();
+    assert_eq!(desk.integrity_check().unwrap(), ["ok"]);
+    // Zero lost: every op the desk ever queued was answered applied by the server.
+    let ops = desk.outbox_all().unwrap();
+    assert_eq!(ops.len(), ids.len() + rounds as usize);
+    let conn = rusqlite::Connection::open(&server.db).unwrap();
+    for op in &ops {
+        assert_eq!(op.status, todoke_store::OpStatus::Applied, "op {} {:?}", op.op_id, op.last_error);
+        let result: String =
+            conn.query_row("SELECT result FROM applied_op WHERE op_id = ?1", [op.op_id.to_string()], |r| r.get(0)).unwrap();
+        assert!(result.contains("\"applied\""), "{result}");
+    }
+    // Zero doubled: one record per case, at most one change-log patch per op and scope.
+    assert_eq!(server.count("SELECT count(*) FROM record WHERE entity = 'case'"), ids.len() as i64);
+    let doubled: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM (SELECT scope, json_extract(body, '$.op_id') AS op, count(*) AS n FROM change_log
+             WHERE json_extract(body, '$.kind') = 'patch' GROUP BY scope, op HAVING n > 1)",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(doubled, 0, "an op was applied twice");
+    // And the desk shows what the server has.
+    for id in &ids {
+        let doc: String = conn.query_row("SELECT doc FROM record WHERE entity_id = ?1", [id], |r| r.get(0)).unwrap();
+        let mut theirs: Value = serde_json::from_str(&doc).unwrap();
+        let mut mine = serde_json::to_value(desk.get_case(id.parse().unwrap()).unwrap().unwrap()).unwrap();
+        theirs.as_object_mut().unwrap().remove("updated_at");
+        mine.as_object_mut().unwrap().remove("updated_at");
+        assert_eq!(mine, theirs, "case {id}");
+    }
 }

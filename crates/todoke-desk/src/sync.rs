@@ -82,23 +82,27 @@ impl DeskService {
             return Err(SyncError::sign_in_needed().into());
         };
         let rt = runtime()?;
-        let transport = HttpTransport::new(&sign_in.server, &sign_in.device_id, None, Some(refresh.clone()), REQUEST_TIMEOUT)
+        let access = credentials::access_token(&self.desk, keys)?;
+        let transport = HttpTransport::new(&sign_in.server, &sign_in.device_id, access.clone(), Some(refresh), REQUEST_TIMEOUT)
             .map_err(|e| DeskError::from(SyncError::offline(&format!("{e:?}"))))?;
-        // Refresh tokens rotate: keep the new one before anything else happens.
-        match rt.block_on(transport.refresh_now()) {
-            Ok(tokens) => credentials::keep_refresh(&mut self.desk, keys, &tokens.refresh_token)?,
-            Err(todoke_sync::TransportError::Unauthorized) | Err(todoke_sync::TransportError::Refused(_)) => {
-                return Err(SyncError::sign_in_needed().into())
+        if access.is_none() {
+            // Refresh tokens rotate: keep the new ones before anything else happens.
+            match rt.block_on(transport.refresh_now()) {
+                Ok(tokens) => credentials::keep_tokens(&mut self.desk, keys, &tokens)?,
+                Err(todoke_sync::TransportError::Unauthorized) | Err(todoke_sync::TransportError::Refused(_)) => {
+                    return Err(SyncError::sign_in_needed().into())
+                }
+                Err(e) => return Err(SyncError::offline(&format!("{e:?}")).into()),
             }
-            Err(e) => return Err(SyncError::offline(&format!("{e:?}")).into()),
         }
+        let before = transport.last_refresh();
         let mut engine = SyncEngine::new(&mut self.desk, transport, &sign_in.org, opts);
         engine.on_progress(progress);
         let result = rt.block_on(engine.sync());
-        let latest = engine.transport().refresh_token();
+        let latest = engine.transport().last_refresh();
         drop(engine);
-        if let Some(latest) = latest.filter(|t| *t != refresh) {
-            credentials::keep_refresh(&mut self.desk, keys, &latest)?;
+        if let Some(tokens) = latest.filter(|t| Some(t) != before.as_ref()) {
+            credentials::keep_tokens(&mut self.desk, keys, &tokens)?;
         }
         Ok(result?)
     }

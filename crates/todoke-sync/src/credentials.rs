@@ -1,8 +1,7 @@
 //! Sign-in (ID + password + one-time password + device id) and the tokens.
 //!
-//! The access token lives in memory only. The refresh token is kept by the
-//! desk's key provider (the OS keyring: service `todoke-desk`, user
-//! `<desk id>/sync.refresh_token`); a provider without a secret store
+//! Both tokens are kept by the desk's key provider (the OS keyring: service `todoke-desk`, user
+//! `<desk id>/sync.refresh_token`, `…/sync.access_token`); a provider without a secret store
 //! (`TODOKE_DESK_KEY` for automation) keeps it inside the SQLCipher-encrypted
 //! desk database instead — never on disk in clear, never logged or printed.
 //! What is not secret (server, login, organisation, device id) is a desk setting.
@@ -17,6 +16,8 @@ use crate::error::{SyncError, SyncErrorKind};
 use crate::transport::{post_login, TransportError};
 
 pub const REFRESH_SECRET: &str = "sync.refresh_token";
+pub const ACCESS_SECRET: &str = "sync.access_token";
+const ACCESS_EXPIRES: &str = "sync.access_expires";
 const SERVER: &str = "sync.server";
 const LOGIN: &str = "sync.login";
 const ORG: &str = "sync.org";
@@ -74,31 +75,50 @@ pub async fn login(
     for (k, v) in [(SERVER, &sign_in.server), (LOGIN, &sign_in.login), (ORG, &sign_in.org), (ROLE, &sign_in.role), (DEVICE, &sign_in.device_id)] {
         desk.set_setting(k, v).map_err(store_err)?;
     }
-    save_refresh_token(desk, keys, &tokens)?;
+    keep_tokens(desk, keys, &tokens)?;
     Ok((sign_in, tokens.access_token))
 }
 
-/// Keeps a (new) refresh token.
-pub fn save_refresh_token(desk: &mut Desk, keys: &dyn KeyProvider, tokens: &TokenResponse) -> Result<(), SyncError> {
-    keep_refresh(desk, keys, &tokens.refresh_token)
-}
-
-pub fn keep_refresh(desk: &mut Desk, keys: &dyn KeyProvider, refresh: &str) -> Result<(), SyncError> {
-    if !keys.store_secret(&desk.id(), REFRESH_SECRET, Some(refresh)).map_err(key_err)? {
-        desk.set_setting(REFRESH_SECRET, refresh).map_err(store_err)?;
+fn keep_secret(desk: &mut Desk, keys: &dyn KeyProvider, name: &str, value: &str) -> Result<(), SyncError> {
+    if !keys.store_secret(&desk.id(), name, Some(value)).map_err(key_err)? {
+        desk.set_setting(name, value).map_err(store_err)?;
     }
     Ok(())
+}
+
+fn load_secret(desk: &Desk, keys: &dyn KeyProvider, name: &str) -> Result<Option<String>, SyncError> {
+    match keys.load_secret(&desk.id(), name).map_err(key_err)? {
+        Some(v) => Ok(Some(v)),
+        None => desk.setting(name).map_err(store_err),
+    }
+}
+
+/// Keeps new tokens: the refresh token first (it rotates: the old one no
+/// longer works), then the access token and when it expires. Reusing a valid
+/// access token means a sync refreshes at most every 15 minutes: fewer
+/// rotations that a lost answer on a bad line could break.
+pub fn keep_tokens(desk: &mut Desk, keys: &dyn KeyProvider, tokens: &TokenResponse) -> Result<(), SyncError> {
+    keep_secret(desk, keys, REFRESH_SECRET, &tokens.refresh_token)?;
+    keep_secret(desk, keys, ACCESS_SECRET, &tokens.access_token)?;
+    let expires = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64) + tokens.expires_in - 60;
+    desk.set_setting(ACCESS_EXPIRES, &expires.to_string()).map_err(store_err)
+}
+
+/// A kept access token that is still good for a minute or more.
+pub fn access_token(desk: &Desk, keys: &dyn KeyProvider) -> Result<Option<String>, SyncError> {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
+    let expires: i64 = desk.setting(ACCESS_EXPIRES).map_err(store_err)?.and_then(|s| s.parse().ok()).unwrap_or(0);
+    if expires <= now {
+        return Ok(None);
+    }
+    load_secret(desk, keys, ACCESS_SECRET)
 }
 
 /// The kept sign-in and refresh token, if any.
 pub fn session(desk: &Desk, keys: &dyn KeyProvider) -> Result<Option<(SignIn, String)>, SyncError> {
     let get = |k: &str| desk.setting(k).map_err(store_err);
     let (Some(server), Some(login), Some(device_id)) = (get(SERVER)?, get(LOGIN)?, get(DEVICE)?) else { return Ok(None) };
-    let refresh = match keys.load_secret(&desk.id(), REFRESH_SECRET).map_err(key_err)? {
-        Some(r) => Some(r),
-        None => get(REFRESH_SECRET)?,
-    };
-    let Some(refresh) = refresh else { return Ok(None) };
+    let Some(refresh) = load_secret(desk, keys, REFRESH_SECRET)? else { return Ok(None) };
     let sign_in = SignIn { server, login, org: get(ORG)?.unwrap_or_default(), role: get(ROLE)?.unwrap_or_default(), device_id };
     Ok(Some((sign_in, refresh)))
 }

@@ -45,6 +45,7 @@ pub struct HttpTransport {
     base: String,
     device_id: String,
     tokens: Mutex<(Option<String>, Option<String>)>,
+    refreshed: Mutex<Option<TokenResponse>>,
 }
 
 impl HttpTransport {
@@ -67,12 +68,18 @@ impl HttpTransport {
             base: base.trim_end_matches('/').to_string(),
             device_id: device_id.to_string(),
             tokens: Mutex::new((access_token, refresh_token)),
+            refreshed: Mutex::new(None),
         })
     }
 
     /// The current refresh token (a new one after a refresh).
     pub fn refresh_token(&self) -> Option<String> {
         self.tokens.lock().expect("token lock").1.clone()
+    }
+
+    /// The tokens of the last refresh made while in use (to keep them).
+    pub fn last_refresh(&self) -> Option<TokenResponse> {
+        self.refreshed.lock().expect("token lock").clone()
     }
 
     /// Trades the refresh token for a new access token (and a new refresh token).
@@ -90,6 +97,7 @@ impl HttpTransport {
         let res = self.client.post(format!("{}/api/auth/refresh", self.base)).json(&req).send().await.map_err(net)?;
         let tokens: TokenResponse = read(res).await?;
         *self.tokens.lock().expect("token lock") = (Some(tokens.access_token.clone()), Some(tokens.refresh_token.clone()));
+        *self.refreshed.lock().expect("token lock") = Some(tokens.clone());
         Ok(tokens)
     }
 
