@@ -14,7 +14,8 @@ use serde_json::Value;
 fn newest_source() -> std::time::SystemTime {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let mut newest = std::time::SystemTime::UNIX_EPOCH;
-    let mut dirs: Vec<PathBuf> = ["todoke-server", "todoke-protocol", "todoke-domain"].iter().map(|c| root.join("crates").join(c)).collect();
+    let mut dirs: Vec<PathBuf> =
+        ["todoke-server", "todoke-protocol", "todoke-domain"].iter().map(|c| root.join("crates").join(c)).collect();
     while let Some(d) = dirs.pop() {
         for e in std::fs::read_dir(&d).unwrap().flatten() {
             let (path, meta) = (e.path(), e.metadata().unwrap());
@@ -77,7 +78,8 @@ impl Server {
         let mut users = std::collections::HashMap::new();
         for line in String::from_utf8_lossy(&out.stdout).lines() {
             let words: Vec<&str> = line.split_whitespace().collect();
-            if let (Some(pw), Some(uri)) = (words.iter().position(|w| *w == "password"), words.iter().find(|w| w.starts_with("otpauth://"))) {
+            if let (Some(pw), Some(uri)) = (words.iter().position(|w| *w == "password"), words.iter().find(|w| w.starts_with("otpauth://")))
+            {
                 let secret = uri.split("secret=").nth(1).unwrap().split('&').next().unwrap().to_string();
                 users.insert(words[0].to_string(), (words[pw + 1].to_string(), secret));
             }
@@ -227,7 +229,10 @@ fn two_desks_merge_different_fields_and_resolve_one_conflict() {
     let conflicts = b.conflicts();
     assert_eq!(conflicts.len(), 1, "{conflicts:?}");
     let c = &conflicts[0];
-    assert_eq!((c["field"].as_str(), c["server_value"].as_str(), c["client_value"].as_str()), (Some("basic.name"), Some("山田 華子"), Some("山田 花江")));
+    assert_eq!(
+        (c["field"].as_str(), c["server_value"].as_str(), c["client_value"].as_str()),
+        (Some("basic.name"), Some("山田 華子"), Some("山田 花江"))
+    );
     assert!(c["server_author"].as_str().unwrap().starts_with("chuo@HC9901/"), "{c}");
     assert!(c["client_author"].as_str().unwrap().starts_with("ken@P99/"), "{c}");
     assert_eq!(a.conflicts().len(), 1, "the other desk sees the conflict too");

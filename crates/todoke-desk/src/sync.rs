@@ -47,10 +47,7 @@ impl From<SyncError> for DeskError {
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime, DeskError> {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| DeskError::io("async runtime", e))
+    tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| DeskError::io("async runtime", e))
 }
 
 /// Per request: a slow line fails one request (retried), never the whole sync.
@@ -59,7 +56,14 @@ const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
 impl DeskService {
     /// Signs in to the central server (ID, password, one-time password); the
     /// refresh token goes to `keys` (the OS keyring), never to a log.
-    pub fn sync_login(&mut self, keys: &dyn KeyProvider, server: &str, login: &str, password: &str, otp: &str) -> Result<SignIn, DeskError> {
+    pub fn sync_login(
+        &mut self,
+        keys: &dyn KeyProvider,
+        server: &str,
+        login: &str,
+        password: &str,
+        otp: &str,
+    ) -> Result<SignIn, DeskError> {
         let rt = runtime()?;
         let (sign_in, _access) = rt.block_on(credentials::login(&mut self.desk, keys, server, login, password, otp))?;
         Ok(sign_in)

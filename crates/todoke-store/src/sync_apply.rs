@@ -157,11 +157,8 @@ fn load_base(conn: &Connection, case_id: &str, stored: Option<&Stored>, pending:
     // The shown case with the pending edits taken back, newest first.
     let mut doc = serde_json::to_value(&stored.case).expect("a Case serialises");
     for op in pending.iter().rev() {
-        let back: Vec<FieldChange> = op_changes(op)?
-            .into_iter()
-            .rev()
-            .map(|c| FieldChange { path: c.path, old: c.new, new: c.old })
-            .collect();
+        let back: Vec<FieldChange> =
+            op_changes(op)?.into_iter().rev().map(|c| FieldChange { path: c.path, old: c.new, new: c.old }).collect();
         apply_to_value(&mut doc, &back)?;
     }
     Ok(Some(doc))
@@ -317,8 +314,11 @@ fn apply_change(conn: &Connection, change: &Change, done: &mut PageApplied) -> R
             if case_here.is_some() {
                 insert_observation_doc(conn, entity_id, &case, doc)?;
             } else {
-                conn.prepare_cached("INSERT OR IGNORE INTO sync_orphan (id, case_id, doc) VALUES (?1, ?2, ?3)")?
-                    .execute(params![entity_id, case, pack_value(doc)])?;
+                conn.prepare_cached("INSERT OR IGNORE INTO sync_orphan (id, case_id, doc) VALUES (?1, ?2, ?3)")?.execute(params![
+                    entity_id,
+                    case,
+                    pack_value(doc)
+                ])?;
             }
             set_versions(conn, "observation", entity_id, field_versions, true)?;
             done.records += 1;
@@ -343,7 +343,11 @@ fn apply_change(conn: &Connection, change: &Change, done: &mut PageApplied) -> R
         }
         Change::Conflict { conflict, .. } => {
             let here = conflict.entity != "case"
-                || conn.prepare_cached("SELECT 1 FROM case_record WHERE id = ?1")?.query_row([&conflict.entity_id], |_| Ok(())).optional()?.is_some();
+                || conn
+                    .prepare_cached("SELECT 1 FROM case_record WHERE id = ?1")?
+                    .query_row([&conflict.entity_id], |_| Ok(()))
+                    .optional()?
+                    .is_some();
             if here {
                 upsert_conflict(conn, conflict, None)?;
                 done.conflicts += 1;
@@ -354,8 +358,10 @@ fn apply_change(conn: &Connection, change: &Change, done: &mut PageApplied) -> R
 }
 
 fn save_cursor(conn: &Connection, scope: &str, cursor: &str) -> Result<()> {
-    conn.prepare_cached("INSERT INTO sync_state (scope, cursor) VALUES (?1, ?2) ON CONFLICT(scope) DO UPDATE SET cursor = excluded.cursor")?
-        .execute(params![scope, cursor])?;
+    conn.prepare_cached(
+        "INSERT INTO sync_state (scope, cursor) VALUES (?1, ?2) ON CONFLICT(scope) DO UPDATE SET cursor = excluded.cursor",
+    )?
+    .execute(params![scope, cursor])?;
     Ok(())
 }
 

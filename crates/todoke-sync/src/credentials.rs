@@ -71,8 +71,16 @@ pub async fn login(
         Err(TransportError::Refused(b)) => return Err(SyncError::refused(&b.code, &b.message_ja, &b.message_en)),
         Err(e) => return Err(SyncError::offline(&format!("{e:?}"))),
     };
-    let sign_in = SignIn { server: server.trim_end_matches('/').into(), login: login.into(), org: tokens.org.clone(), role: tokens.role.clone(), device_id: device };
-    for (k, v) in [(SERVER, &sign_in.server), (LOGIN, &sign_in.login), (ORG, &sign_in.org), (ROLE, &sign_in.role), (DEVICE, &sign_in.device_id)] {
+    let sign_in = SignIn {
+        server: server.trim_end_matches('/').into(),
+        login: login.into(),
+        org: tokens.org.clone(),
+        role: tokens.role.clone(),
+        device_id: device,
+    };
+    for (k, v) in
+        [(SERVER, &sign_in.server), (LOGIN, &sign_in.login), (ORG, &sign_in.org), (ROLE, &sign_in.role), (DEVICE, &sign_in.device_id)]
+    {
         desk.set_setting(k, v).map_err(store_err)?;
     }
     keep_tokens(desk, keys, &tokens)?;
@@ -100,7 +108,8 @@ fn load_secret(desk: &Desk, keys: &dyn KeyProvider, name: &str) -> Result<Option
 pub fn keep_tokens(desk: &mut Desk, keys: &dyn KeyProvider, tokens: &TokenResponse) -> Result<(), SyncError> {
     keep_secret(desk, keys, REFRESH_SECRET, &tokens.refresh_token)?;
     keep_secret(desk, keys, ACCESS_SECRET, &tokens.access_token)?;
-    let expires = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64) + tokens.expires_in - 60;
+    let expires =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64) + tokens.expires_in - 60;
     desk.set_setting(ACCESS_EXPIRES, &expires.to_string()).map_err(store_err)
 }
 

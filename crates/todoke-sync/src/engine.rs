@@ -62,6 +62,9 @@ pub enum Progress {
     Waiting { millis: u64, attempt: u32 },
 }
 
+/// Called as a sync moves on (a progress bar).
+pub type ProgressFn = Box<dyn FnMut(&Progress) + Send>;
+
 /// What one `sync` did.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct SyncReport {
@@ -84,7 +87,7 @@ pub struct SyncEngine<T: Transport, D: BorrowMut<Desk> = Desk> {
     scope: String,
     opts: SyncOptions,
     rng: rand::rngs::StdRng,
-    progress: Option<Box<dyn FnMut(&Progress) + Send>>,
+    progress: Option<ProgressFn>,
     crash_next_apply: Option<usize>,
     /// Every back-off delay chosen (inspected by tests).
     pub delays: Vec<Duration>,
@@ -110,10 +113,20 @@ impl<T: Transport, D: BorrowMut<Desk>> SyncEngine<T, D> {
             None => rand::rngs::StdRng::from_entropy(),
         };
         let desk_id = desk.borrow().id().to_string();
-        SyncEngine { desk, transport, desk_id, scope: scope.to_string(), opts, rng, progress: None, crash_next_apply: None, delays: Vec::new() }
+        SyncEngine {
+            desk,
+            transport,
+            desk_id,
+            scope: scope.to_string(),
+            opts,
+            rng,
+            progress: None,
+            crash_next_apply: None,
+            delays: Vec::new(),
+        }
     }
 
-    pub fn on_progress(&mut self, f: Box<dyn FnMut(&Progress) + Send>) {
+    pub fn on_progress(&mut self, f: ProgressFn) {
         self.progress = Some(f);
     }
 
@@ -199,7 +212,11 @@ impl<T: Transport, D: BorrowMut<Desk>> SyncEngine<T, D> {
             }
             let ids: Vec<Uuid> = ops.iter().map(|o| o.op_id).collect();
             self.desk.borrow_mut().mark_ops_sent(&ids)?;
-            let req = PushRequest { version: todoke_protocol::PROTOCOL_VERSION, desk_id: self.desk_id.clone(), ops: ops.iter().map(wire_op).collect() };
+            let req = PushRequest {
+                version: todoke_protocol::PROTOCOL_VERSION,
+                desk_id: self.desk_id.clone(),
+                ops: ops.iter().map(wire_op).collect(),
+            };
             let answer = match self.retrying(report, async |t: &T| t.push(&req).await).await {
                 Ok(a) => a,
                 Err(e) => {
@@ -250,7 +267,8 @@ impl<T: Transport, D: BorrowMut<Desk>> SyncEngine<T, D> {
             Err(e) => return Err(SyncError::offline(&format!("{e:?}"))),
         };
         // Cases leaving the scope: their edits go first (SYNC.md property 6).
-        let leaving: Vec<Uuid> = page.changes.iter().filter_map(|c| if let Change::ScopeLeft { case_id, .. } = c { Some(*case_id) } else { None }).collect();
+        let leaving: Vec<Uuid> =
+            page.changes.iter().filter_map(|c| if let Change::ScopeLeft { case_id, .. } = c { Some(*case_id) } else { None }).collect();
         if !leaving.is_empty() && !self.desk.borrow_mut().cases_with_unanswered_ops(&leaving)?.is_empty() {
             self.push_all(report).await?;
             if !self.desk.borrow_mut().cases_with_unanswered_ops(&leaving)?.is_empty() {

@@ -19,6 +19,6 @@ mod engine;
 mod error;
 mod transport;
 
-pub use engine::{Progress, SyncEngine, SyncOptions, SyncReport};
+pub use engine::{Progress, ProgressFn, SyncEngine, SyncOptions, SyncReport};
 pub use error::{SyncError, SyncErrorKind};
 pub use transport::{HttpTransport, Transport, TransportError};

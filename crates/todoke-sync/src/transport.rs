@@ -178,7 +178,11 @@ impl Transport for HttpTransport {
 }
 
 /// Signs in (no token needed).
-pub(crate) async fn post_login(base: &str, req: &todoke_protocol::LoginRequest, timeout: Duration) -> Result<TokenResponse, TransportError> {
+pub(crate) async fn post_login(
+    base: &str,
+    req: &todoke_protocol::LoginRequest,
+    timeout: Duration,
+) -> Result<TokenResponse, TransportError> {
     let client = reqwest::Client::builder().timeout(timeout).build().map_err(|e| TransportError::Network(e.to_string()))?;
     let res = client.post(format!("{}/api/auth/login", base.trim_end_matches('/'))).json(req).send().await.map_err(net)?;
     read(res).await

@@ -63,7 +63,13 @@ fn scratch_root() -> PathBuf {
     }
 }
 
-async fn call(router: &Router, method: Method, path: &str, token: Option<&str>, body: Option<String>) -> (StatusCode, Vec<u8>, Option<u64>) {
+async fn call(
+    router: &Router,
+    method: Method,
+    path: &str,
+    token: Option<&str>,
+    body: Option<String>,
+) -> (StatusCode, Vec<u8>, Option<u64>) {
     let mut req = Request::builder().method(method).uri(path);
     if let Some(t) = token {
         req = req.header("authorization", format!("Bearer {t}"));
@@ -367,7 +373,10 @@ impl World {
         let ops = self.desk(i).outbox_all().unwrap();
         for op in ops.into_iter().filter(|o| o.seq > seen) {
             self.desks[i].seen_seq = self.desks[i].seen_seq.max(op.seq);
-            self.made.insert(op.op_id, Made { desk: i, kind: op.kind.clone(), entity_id: op.entity_id.clone(), base_versions: op.base_versions.clone() });
+            self.made.insert(
+                op.op_id,
+                Made { desk: i, kind: op.kind.clone(), entity_id: op.entity_id.clone(), base_versions: op.base_versions.clone() },
+            );
         }
     }
 
@@ -422,7 +431,12 @@ impl World {
 
     fn observe(&mut self, i: usize) {
         let Some(case) = self.pick_case(i) else { return };
-        let obs = Observation { id: Uuid::now_v7(), case_id: case.id, temperature: Some([36.5, 37.5, 38.25][self.rng.gen_range(0..3)]), ..Default::default() };
+        let obs = Observation {
+            id: Uuid::now_v7(),
+            case_id: case.id,
+            temperature: Some([36.5, 37.5, 38.25][self.rng.gen_range(0..3)]),
+            ..Default::default()
+        };
         let actor = self.desks[i].actor.clone();
         self.desk(i).add_observation(&obs, &actor).unwrap();
         self.log(format!("desk{i} observation {} of {}", obs.id, case.id));
@@ -445,10 +459,13 @@ impl World {
         let engine = self.desks[i].engine.as_mut().unwrap();
         let r = rt.block_on(engine.sync());
         self.check_backoff(i);
-        self.log(format!("desk{i} sync → {}", match &r {
-            Ok(rep) => format!("ok {rep:?}"),
-            Err(e) => format!("err {}", e.code),
-        }));
+        self.log(format!(
+            "desk{i} sync → {}",
+            match &r {
+                Ok(rep) => format!("ok {rep:?}"),
+                Err(e) => format!("err {}", e.code),
+            }
+        ));
         r
     }
 
@@ -608,7 +625,8 @@ impl World {
             match serde_json::from_str::<Change>(body).unwrap() {
                 Change::Put { entity, entity_id, .. } if entity == "case" => {
                     // Created: every field written by the creating desk.
-                    let creator = self.made.values().find(|m| m.kind == "case.create" && m.entity_id == entity_id).map_or(usize::MAX, |m| m.desk);
+                    let creator =
+                        self.made.values().find(|m| m.kind == "case.create" && m.entity_id == entity_id).map_or(usize::MAX, |m| m.desk);
                     writers.insert((entity_id, String::new()), (*seq, creator));
                 }
                 Change::Patch { entity_id, changes, op_id: Some(op), .. } => {
@@ -653,7 +671,8 @@ impl World {
             }
         }
         // 4. Append-only facts never conflict: observations from every desk all arrive, none in a conflict.
-        let observation_conflicts: i64 = server.query_row("SELECT count(*) FROM conflict WHERE entity <> 'case'", [], |r| r.get(0)).unwrap();
+        let observation_conflicts: i64 =
+            server.query_row("SELECT count(*) FROM conflict WHERE entity <> 'case'", [], |r| r.get(0)).unwrap();
         if observation_conflicts > 0 {
             self.fail("append-only: an observation was recorded as a conflict");
         }
@@ -683,7 +702,8 @@ impl World {
                 ));
             }
             for id in &visible {
-                let doc: String = server.query_row("SELECT doc FROM record WHERE entity = 'case' AND entity_id = ?1", [id], |r| r.get(0)).unwrap();
+                let doc: String =
+                    server.query_row("SELECT doc FROM record WHERE entity = 'case' AND entity_id = ?1", [id], |r| r.get(0)).unwrap();
                 let mut theirs: Case = serde_json::from_str(&doc).unwrap();
                 let mut mine = desk.get_case(Uuid::parse_str(id).unwrap()).unwrap().unwrap();
                 // updated_at is display-only wall-clock time (property 9), not synced state.
@@ -857,7 +877,17 @@ fn a_refused_op_is_parked_and_the_queue_goes_on() {
 fn busy_server_retry_after_and_capped_jittered_backoff() {
     let (mut w, rt) = calm_world();
     w.create(0);
-    engine_with(&mut w, 0, SyncOptions { max_retries: 6, base_delay: Duration::from_millis(100), max_delay: Duration::from_secs(2), jitter_seed: Some(9), ..SyncOptions::default() });
+    engine_with(
+        &mut w,
+        0,
+        SyncOptions {
+            max_retries: 6,
+            base_delay: Duration::from_millis(100),
+            max_delay: Duration::from_secs(2),
+            jitter_seed: Some(9),
+            ..SyncOptions::default()
+        },
+    );
     {
         let mut net = w.net.borrow_mut();
         net.faults = Faults { on: true, lost_request: 0.0, lost_response: 0.0, duplicate: 0.0, delay: 0.0, busy: 1.0 };
