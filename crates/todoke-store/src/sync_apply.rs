@@ -727,3 +727,91 @@ impl Desk {
 
 /// "conflict.resolve", as the server reads it.
 pub const KIND_CONFLICT_RESOLVE: &str = "conflict.resolve";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keys::MemoryKeys;
+    use todoke_domain::Actor;
+    use todoke_protocol::{FieldConflict, OpStatus as Wire};
+
+    fn put(case: &Case, seq: i64) -> Change {
+        let doc = serde_json::to_value(case).unwrap();
+        let versions = doc.as_object().unwrap().keys().map(|k| (k.clone(), seq)).collect();
+        Change::Put {
+            server_seq: seq,
+            entity: "case".into(),
+            entity_id: case.id.to_string(),
+            case_id: case.id,
+            doc,
+            field_versions: versions,
+        }
+    }
+
+    fn patch(case: &Case, seq: i64, path: &str, new: &str) -> Change {
+        Change::Patch {
+            server_seq: seq,
+            entity: "case".into(),
+            entity_id: case.id.to_string(),
+            case_id: case.id,
+            changes: vec![FieldChange { path: path.into(), old: Value::Null, new: new.into() }],
+            op_id: None,
+        }
+    }
+
+    fn page(changes: Vec<Change>, cursor: &str) -> PullResponse {
+        PullResponse { changes, next_cursor: cursor.into(), has_more: false }
+    }
+
+    /// Pulled changes go under pending edits: the desk keeps showing its own
+    /// edit until the server answers, other fields take the server's values,
+    /// and once answered the desk shows exactly the server's state.
+    #[test]
+    fn pulled_state_goes_under_pending_edits() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut desk = Desk::init(dir.path(), &MemoryKeys::new()).unwrap();
+        let actor = Actor { login: "t".into(), org_code: "HC1".into() };
+        let mut case = Case { id: Uuid::now_v7(), ..Default::default() };
+        case.basic.name = "山田".into();
+        desk.apply_pull_page("HC1", &page(vec![put(&case, 5)], "c.5")).unwrap();
+        assert_eq!(desk.sync_cursor("HC1").unwrap().as_deref(), Some("c.5"));
+        // A local edit of the phone, not yet sent.
+        let mut mine = desk.get_case(case.id).unwrap().unwrap();
+        mine.basic.phone = "090".into();
+        let op = desk.update_case(&mine, &actor).unwrap().op_id.unwrap();
+        // The server changed the phone (someone else) and the name.
+        let p = page(vec![patch(&case, 6, "basic.phone", "080"), patch(&case, 7, "basic.name", "佐藤")], "c.7");
+        desk.apply_pull_page("HC1", &p).unwrap();
+        let shown = desk.get_case(case.id).unwrap().unwrap();
+        assert_eq!((shown.basic.phone.as_str(), shown.basic.name.as_str()), ("090", "佐藤"), "own pending edit on top");
+        // The server answers: conflict, it kept 080.
+        let conflict = FieldConflict {
+            field: "basic.phone".into(),
+            server_value: "080".into(),
+            client_value: "090".into(),
+            conflict_id: Uuid::now_v7(),
+        };
+        let answer = OpResult { op_id: op, status: Wire::Conflict { server_seq: 7, conflicts: vec![conflict] } };
+        assert_eq!(desk.record_op_results(&[answer.clone()]).unwrap().conflicts, 1);
+        let shown = desk.get_case(case.id).unwrap().unwrap();
+        assert_eq!((shown.basic.phone.as_str(), shown.basic.name.as_str()), ("080", "佐藤"), "the server's state once answered");
+        assert_eq!(desk.conflicts(true).unwrap().len(), 1);
+        // The same answer again (a duplicated response) changes nothing.
+        assert_eq!(desk.record_op_results(&[answer]).unwrap().ignored, 1);
+        let n: i64 = desk.conn.query_row("SELECT count(*) FROM sync_base", [], |r| r.get(0)).unwrap();
+        assert_eq!(n, 0, "no base kept once nothing is pending");
+    }
+
+    /// A crash in the middle of a page leaves neither the page nor its cursor.
+    #[test]
+    fn a_page_and_its_cursor_are_one_transaction() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut desk = Desk::init(dir.path(), &MemoryKeys::new()).unwrap();
+        let cases: Vec<Case> = (0..3).map(|_| Case { id: Uuid::now_v7(), ..Default::default() }).collect();
+        let p = page(cases.iter().enumerate().map(|(i, c)| put(c, i as i64 + 1)).collect(), "c.3");
+        desk.apply_pull_page_then_crash(&p, 2).unwrap();
+        assert_eq!((desk.case_count().unwrap(), desk.sync_cursor("X").unwrap()), (0, None));
+        desk.apply_pull_page("X", &p).unwrap();
+        assert_eq!((desk.case_count().unwrap(), desk.sync_cursor("X").unwrap().as_deref()), (3, Some("c.3")));
+    }
+}
