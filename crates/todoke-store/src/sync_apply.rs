@@ -303,7 +303,7 @@ fn apply_change(conn: &Connection, change: &Change, done: &mut PageApplied) -> R
         Change::Put { entity, entity_id, case_id, doc, field_versions, .. } if entity == "case" => {
             let uuid = Uuid::parse_str(entity_id).map_err(|e| corrupt("case", entity_id, e))?;
             let stored = load_case(conn, uuid)?;
-            set_versions(conn, "case", entity_id, field_versions, true)?;
+            set_versions(conn, "case", entity_id, field_versions, stored.is_some())?;
             let _ = case_id;
             settle(conn, entity_id, stored, Some(doc.clone()))?;
             done.records += 1;

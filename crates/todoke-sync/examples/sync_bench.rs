@@ -86,6 +86,20 @@ fn main() {
         .block_on(async { reqwest::Client::new().post(format!("{url}/api/auth/login")).json(&login).send().await?.json().await })
         .unwrap();
 
+    // The server's share: the same download, pages fetched and parsed but not applied.
+    let probe = HttpTransport::new(&url, "bench-desk", Some(tokens.access_token.clone()), None, Duration::from_secs(60)).unwrap();
+    let t = Instant::now();
+    let mut req = todoke_protocol::PullRequest { cursor: None, limit: Some(2000) };
+    loop {
+        let page = rt.block_on(todoke_sync::Transport::pull(&probe, &req)).unwrap();
+        req.cursor = Some(page.next_cursor);
+        if !page.has_more {
+            break;
+        }
+    }
+    let fetch_only = t.elapsed();
+    eprintln!("pages fetched without applying: {:.2} s", fetch_only.as_secs_f64());
+
     // B5: an empty desk downloads everything in scope.
     let keys = MemoryKeys::new();
     let desk = Desk::init(&tmp.path().join("desk"), &keys).unwrap();
@@ -146,6 +160,7 @@ fn main() {
         "b5_initial_sync_s": initial.as_secs_f64(),
         "b5_cases_per_s": n as f64 / initial.as_secs_f64(),
         "b5_bulk_insert_s": bulk_time.as_secs_f64(),
+        "b5_fetch_only_s": fetch_only.as_secs_f64(),
         "b5_sync_over_bulk_rate": ratio,
         "b7_nothing_new_ms_median": median(idle.clone()),
         "b7_nothing_new_ms_max": idle.iter().max().unwrap().as_secs_f64() * 1000.0,

@@ -53,6 +53,10 @@ impl Default for SyncOptions {
     }
 }
 
+/// Page cache during an initial download, and the desk's usual one (MiB).
+const INITIAL_SYNC_CACHE_MIB: u32 = 512;
+const DESK_CACHE_MIB: u32 = 64;
+
 /// Where a sync stands (for a progress bar).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "phase", rename_all = "snake_case")]
@@ -298,7 +302,21 @@ impl<T: Transport, D: BorrowMut<Desk>> SyncEngine<T, D> {
 
     async fn sync_into(&mut self, report: &mut SyncReport) -> Result<(), SyncError> {
         self.push_all(report).await?;
-        while self.pull_page(report).await? {}
+        // The initial download fills every index at random: a big page cache
+        // meanwhile (SQLite fills it only as pages are read), the usual one after.
+        let initial = self.desk.borrow_mut().sync_cursor(&self.scope)?.is_none();
+        if initial {
+            self.desk.borrow_mut().set_cache_mib(INITIAL_SYNC_CACHE_MIB)?;
+        }
+        let pulled = async {
+            while self.pull_page(report).await? {}
+            Ok::<(), SyncError>(())
+        }
+        .await;
+        if initial {
+            self.desk.borrow_mut().set_cache_mib(DESK_CACHE_MIB)?;
+        }
+        pulled?;
         report.cases_removed += self.desk.borrow_mut().remove_unreceived_cases()? as u64;
         self.push_all(report).await
     }
