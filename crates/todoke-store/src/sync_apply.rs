@@ -399,7 +399,7 @@ impl Desk {
         Ok(())
     }
 
-    /// Once caught up with the server: removes cases this desk created, the
+    /// Once an initial download is complete: removes cases this desk created, the
     /// server took, and never sent back — they are outside this desk's scope
     /// (e.g. transferred away before this desk's first download, whose
     /// snapshot holds only what is in scope now). Returns how many.

@@ -81,7 +81,8 @@ fn main() {
     let url = format!("http://{}", listener.local_addr().unwrap());
     rt.spawn(async move { axum::serve(listener, todoke_server::app(state)).await });
     let otp = todoke_server::credentials::totp_now(&chuo.totp_secret, Utc::now().timestamp());
-    let login = todoke_protocol::LoginRequest { login: "chuo".into(), password: chuo.password.clone(), otp, device_id: "bench-desk".into() };
+    let login =
+        todoke_protocol::LoginRequest { login: "chuo".into(), password: chuo.password.clone(), otp, device_id: "bench-desk".into() };
     let tokens: todoke_protocol::TokenResponse = rt
         .block_on(async { reqwest::Client::new().post(format!("{url}/api/auth/login")).json(&login).send().await?.json().await })
         .unwrap();

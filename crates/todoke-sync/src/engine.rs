@@ -305,8 +305,11 @@ impl<T: Transport, D: BorrowMut<Desk>> SyncEngine<T, D> {
         // The initial download fills every index at random: a big page cache
         // meanwhile (SQLite fills it only as pages are read), the usual one after.
         let initial = self.desk.borrow_mut().sync_cursor(&self.scope)?.is_none();
+        let reconcile_key = format!("sync.reconcile.{}", self.scope);
         if initial {
             self.desk.borrow_mut().set_cache_mib(INITIAL_SYNC_CACHE_MIB)?;
+            // Remembered until the download is complete (it may take several syncs).
+            self.desk.borrow_mut().set_setting(&reconcile_key, "1")?;
         }
         let pulled = async {
             while self.pull_page(report).await? {}
@@ -317,7 +320,12 @@ impl<T: Transport, D: BorrowMut<Desk>> SyncEngine<T, D> {
             self.desk.borrow_mut().set_cache_mib(DESK_CACHE_MIB)?;
         }
         pulled?;
-        report.cases_removed += self.desk.borrow_mut().remove_unreceived_cases()? as u64;
+        // A snapshot holds only what is in scope now: own cases that left the
+        // scope before it are not in it, and no scope_left follows for them.
+        if self.desk.borrow_mut().setting(&reconcile_key)?.is_some() {
+            report.cases_removed += self.desk.borrow_mut().remove_unreceived_cases()? as u64;
+            self.desk.borrow_mut().delete_setting(&reconcile_key)?;
+        }
         self.push_all(report).await
     }
 }
