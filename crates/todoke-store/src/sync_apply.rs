@@ -792,7 +792,7 @@ mod tests {
             conflict_id: Uuid::now_v7(),
         };
         let answer = OpResult { op_id: op, status: Wire::Conflict { server_seq: 7, conflicts: vec![conflict] } };
-        assert_eq!(desk.record_op_results(&[answer.clone()]).unwrap().conflicts, 1);
+        assert_eq!(desk.record_op_results(std::slice::from_ref(&answer)).unwrap().conflicts, 1);
         let shown = desk.get_case(case.id).unwrap().unwrap();
         assert_eq!((shown.basic.phone.as_str(), shown.basic.name.as_str()), ("080", "佐藤"), "the server's state once answered");
         assert_eq!(desk.conflicts(true).unwrap().len(), 1);

@@ -14,7 +14,7 @@
 //! conflicts. Then the faults stop, every desk syncs until quiet, and the
 //! properties are checked.
 //!
-//! `TODOKE_SIM_SEEDS=n` runs n seeds (default 2000), `TODOKE_SIM_SEED=s`
+//! `TODOKE_SIM_SEEDS=n` runs n seeds (default 1500), `TODOKE_SIM_SEED=s`
 //! replays one seed with a trace.
 
 use std::cell::RefCell;
@@ -768,7 +768,7 @@ fn seeded_simulation_keeps_every_sync_property() {
         eprintln!("seed {seed} ok: {stats:?}");
         return;
     }
-    let n: u64 = std::env::var("TODOKE_SIM_SEEDS").ok().and_then(|s| s.parse().ok()).unwrap_or(2000);
+    let n: u64 = std::env::var("TODOKE_SIM_SEEDS").ok().and_then(|s| s.parse().ok()).unwrap_or(1500);
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(4) as u64;
     let started = std::time::Instant::now();
     let totals: Vec<BTreeMap<&'static str, u64>> = std::thread::scope(|s| {
