@@ -8,6 +8,7 @@ mod clock;
 mod error;
 mod reports;
 mod service;
+mod sync;
 mod transfer;
 
 pub use actions::{
@@ -18,4 +19,5 @@ pub use clock::{today_jst, Clock, FixedClock, SystemClock};
 pub use error::{DeskError, ErrorCode};
 pub use reports::{write_png, write_table, ReportCell, ReportColumn, ReportRequest, ReportView};
 pub use service::{DeskService, SaveResult};
+pub use sync::{Keep, SyncProgress, SyncReport, SyncStatus};
 pub use transfer::{ExportFormat, ExportSummary, ImportSummary};

@@ -187,6 +187,24 @@ CREATE TABLE case_stat (
 );
 "#;
 
+/// Sync bookkeeping (see `sync_apply.rs`): the server's state of a case
+/// while local edits of it are pending (the base they are re-applied on),
+/// and observations pulled before their case (the initial download sends
+/// newest records first).
+const V3: &str = r#"
+CREATE TABLE sync_base (
+    case_id TEXT PRIMARY KEY,
+    doc     BLOB NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE sync_orphan (
+    id      TEXT PRIMARY KEY,
+    case_id TEXT NOT NULL,
+    doc     BLOB NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX sync_orphan_case ON sync_orphan(case_id);
+"#;
+
 /// One schema step: SQL, then (optionally) Rust that fills what SQL cannot
 /// derive, in the same transaction.
 struct Step {
@@ -195,7 +213,7 @@ struct Step {
 }
 
 /// Every migration in order; step `i` takes the database to version `i + 1`.
-const MIGRATIONS: &[Step] = &[Step { sql: V1, fill: None }, Step { sql: V2, fill: Some(fill_case_stat) }];
+const MIGRATIONS: &[Step] = &[Step { sql: V1, fill: None }, Step { sql: V2, fill: Some(fill_case_stat) }, Step { sql: V3, fill: None }];
 
 /// v2: the report row of every live case already stored.
 fn fill_case_stat(tx: &Transaction) -> Result<()> {
