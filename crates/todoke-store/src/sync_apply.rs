@@ -184,9 +184,9 @@ fn settle(conn: &Connection, case_id: &str, stored: Option<Stored>, base: Option
     let seq = local_seq(conn)?;
     match stored {
         Some(s) if s.case == case => {}
-        Some(s) => update_case_row(conn, &s, &CaseRow::of(&case), &case_json(&case), s.rev + 1, seq)?,
+        Some(s) => update_case_row(conn, &s, &case, &CaseRow::of(&case), &case_json(&case), s.rev + 1, seq)?,
         None => {
-            let rid = insert_case(conn, &CaseRow::of(&case), &case_json(&case), 1, seq)?;
+            let rid = insert_case(conn, &case, &CaseRow::of(&case), &case_json(&case), 1, seq)?;
             let _ = rid;
             adopt_orphans(conn, case_id)?;
         }
