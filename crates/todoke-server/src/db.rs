@@ -107,6 +107,32 @@ pub trait Tx {
     }
 }
 
+/// `INSERT INTO table (cols) VALUES (…), (…), …`: many rows in a few
+/// statements (one round trip each), chunked under both backends' limits on
+/// bound parameters.
+pub fn insert_rows(tx: &mut dyn Tx, table: &str, cols: &[&str], rows: &[Vec<Val>]) -> Result<(), DbError> {
+    let per_chunk = (30_000 / cols.len().max(1)).max(1);
+    for chunk in rows.chunks(per_chunk) {
+        let mut sql = format!("INSERT INTO {table} ({}) VALUES ", cols.join(", "));
+        let mut params = Vec::with_capacity(chunk.len() * cols.len());
+        for (i, row) in chunk.iter().enumerate() {
+            debug_assert_eq!(row.len(), cols.len());
+            sql.push_str(if i == 0 { "(" } else { ", (" });
+            for j in 0..row.len() {
+                if j > 0 {
+                    sql.push_str(", ");
+                }
+                params.push(row[j].clone());
+                sql.push('$');
+                sql.push_str(&params.len().to_string());
+            }
+            sql.push(')');
+        }
+        tx.exec(&sql, &params)?;
+    }
+    Ok(())
+}
+
 type PgPool = r2d2::Pool<PostgresConnectionManager<NoTls>>;
 
 /// The server's database.

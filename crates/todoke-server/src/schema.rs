@@ -51,7 +51,6 @@ pub fn migrate(tx: &mut dyn Tx) -> Result<(), DbError> {
 /// The next `n` values of a counter. The row stays locked until commit, so
 /// numbers are handed out in commit order.
 pub fn next_values(tx: &mut dyn Tx, name: &str, n: i64) -> Result<i64, DbError> {
-    tx.exec("UPDATE counter SET value = value + $1 WHERE name = $2", &[n.into(), name.into()])?;
-    let row = tx.query("SELECT value FROM counter WHERE name = $1", &[name.into()])?;
+    let row = tx.query("UPDATE counter SET value = value + $1 WHERE name = $2 RETURNING value", &[n.into(), name.into()])?;
     row.first().ok_or_else(|| DbError::Type(format!("counter {name} missing")))?[0].int()
 }
