@@ -17,6 +17,7 @@ pub mod error;
 pub mod extract;
 pub mod openapi;
 pub mod schema;
+pub mod scratch_pg;
 pub mod scope;
 pub mod sync;
 pub mod transport;
