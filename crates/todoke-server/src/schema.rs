@@ -22,6 +22,7 @@ const TABLES: &[&str] = &[
     "CREATE INDEX IF NOT EXISTS record_case ON record (case_id)",
     // Which organisations may see a case now (see scope.rs), kept with every write.
     "CREATE TABLE IF NOT EXISTS case_access (case_id TEXT NOT NULL, org TEXT NOT NULL, PRIMARY KEY (org, case_id))",
+    "CREATE INDEX IF NOT EXISTS case_access_case ON case_access (case_id)",
     // One row per scope (organisation) per change: a pull reads its own scope in seq order.
     "CREATE TABLE IF NOT EXISTS change_log (scope TEXT NOT NULL, server_seq BIGINT NOT NULL, case_id TEXT NOT NULL,
         body TEXT NOT NULL, PRIMARY KEY (scope, server_seq))",
