@@ -41,12 +41,15 @@ pub fn prepare_desk(dir: &Path, cases: usize, seed: u64) -> R<(DeskService, Valu
     })?;
     let secs = t.elapsed().as_secs_f64();
     let size = std::fs::metadata(dir.join("desk.db")).map(|m| m.len()).unwrap_or(0);
-    Ok((desk, json!({
-        "generated_cases": n,
-        "generate_seconds": round(secs),
-        "generate_cases_per_second": (n as f64 / secs).round(),
-        "database_mib": round(size as f64 / 1048576.0),
-    })))
+    Ok((
+        desk,
+        json!({
+            "generated_cases": n,
+            "generate_seconds": round(secs),
+            "generate_cases_per_second": (n as f64 / secs).round(),
+            "database_mib": round(size as f64 / 1048576.0),
+        }),
+    ))
 }
 
 fn round(x: f64) -> f64 {
@@ -243,14 +246,17 @@ pub fn b8_export(desk: &DeskService, tmp: &Path) -> R<Value> {
         let secs = t.elapsed().as_secs_f64();
         let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
         std::fs::remove_file(&path).ok();
-        out.insert(name.into(), json!({
-            "cases": summary.cases,
-            "seconds": round(secs),
-            "file_mib": round(size as f64 / 1048576.0),
-            "rss_before_mib": round(before),
-            "rss_peak_mib": round(peak),
-            "rss_growth_mib": round(peak - before),
-        }));
+        out.insert(
+            name.into(),
+            json!({
+                "cases": summary.cases,
+                "seconds": round(secs),
+                "file_mib": round(size as f64 / 1048576.0),
+                "rss_before_mib": round(before),
+                "rss_peak_mib": round(peak),
+                "rss_growth_mib": round(peak - before),
+            }),
+        );
     }
     out.insert("target".into(), json!("<= 10 s, memory flat"));
     Ok(Value::Object(out))

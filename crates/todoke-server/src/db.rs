@@ -78,6 +78,10 @@ pub enum DbError {
     Pool(#[from] r2d2::Error),
     #[error("column type: {0}")]
     Type(String),
+    #[error(
+        "このデータベースは新しい版のサーバーで作られています(スキーマ {found}、この版は {known} まで)。新しい版を使ってください。 / The database was written by a newer todoke-server (schema {found}; this binary knows up to {known}): run a newer binary."
+    )]
+    NewerSchema { found: i64, known: i64 },
     #[error("unsupported database address {0:?} (a file path or postgres://…)")]
     BadUrl(String),
 }

@@ -10,6 +10,7 @@ pub mod audit;
 pub mod auth;
 pub mod cases;
 pub mod cli;
+pub mod conflicts;
 pub mod credentials;
 pub mod db;
 pub mod demo;
@@ -17,8 +18,8 @@ pub mod error;
 pub mod extract;
 pub mod openapi;
 pub mod schema;
-pub mod scratch_pg;
 pub mod scope;
+pub mod scratch_pg;
 pub mod sync;
 pub mod transport;
 
@@ -44,6 +45,10 @@ pub struct AppState {
     pub clock: Clock,
     /// Requests served at once; beyond it, 429 with Retry-After.
     pub limiter: Arc<Semaphore>,
+    /// Push batches take turns here before they take a database connection:
+    /// they are single writers anyway (`Tx::lock_writers`), and waiting here
+    /// keeps the connection pool free for sign-ins and pulls.
+    pub writer_turn: Arc<tokio::sync::Mutex<()>>,
 }
 
 /// Access tokens live 15 minutes; refresh tokens 30 days, bound to one device.
@@ -55,7 +60,12 @@ pub const DEFAULT_CONCURRENCY: usize = 256;
 
 impl AppState {
     pub fn new(db: Db) -> AppState {
-        AppState { db, clock: Arc::new(Utc::now), limiter: Arc::new(Semaphore::new(DEFAULT_CONCURRENCY)) }
+        AppState {
+            db,
+            clock: Arc::new(Utc::now),
+            limiter: Arc::new(Semaphore::new(DEFAULT_CONCURRENCY)),
+            writer_turn: Arc::new(tokio::sync::Mutex::new(())),
+        }
     }
 
     pub fn now(&self) -> DateTime<Utc> {
@@ -80,6 +90,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/stats/cases"),
     ("post", "/api/sync/push"),
     ("get", "/api/sync/pull"),
+    ("get", "/api/conflicts"),
 ];
 
 pub fn app(state: AppState) -> Router {
@@ -87,6 +98,7 @@ pub fn app(state: AppState) -> Router {
         .merge(auth::router())
         .merge(cases::router())
         .merge(sync::router())
+        .merge(conflicts::router())
         .route_layer(middleware::from_fn_with_state(state.clone(), overload));
     Router::new().route("/healthz", get(|| async { "ok" })).merge(openapi::router()).merge(api).with_state(state)
 }

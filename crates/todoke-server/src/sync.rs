@@ -55,6 +55,7 @@ async fn push(State(state): State<AppState>, who: Principal, Body(req): Body<Pus
     if req.ops.len() > MAX_OPS_PER_PUSH {
         return Err(ApiError::invalid("ops", "max_1000", "1回の送信は1000件までです。", "At most 1000 operations per push."));
     }
+    let _turn = state.writer_turn.lock().await;
     let now = state.now();
     let results = state.run(move |db| db.tx(|tx| push_batch(tx, &who, now, &req.ops))).await?;
     Ok(Json(PushResponse { results }))
@@ -513,7 +514,7 @@ fn add_observation(tx: &mut dyn Tx, b: &mut Batch, who: &Principal, op: &Op) -> 
     Ok(OpStatus::Applied { server_seq: seq })
 }
 
-fn conflict_record(tx: &mut dyn Tx, conflict_id: &str) -> Result<Option<ConflictRecord>, ApiError> {
+pub fn conflict_record(tx: &mut dyn Tx, conflict_id: &str) -> Result<Option<ConflictRecord>, ApiError> {
     let row = tx.query_opt(
         "SELECT c.id, c.entity, c.entity_id, r.case_id, c.field, c.base_seq, c.server_value, c.client_value, c.server_author, c.client_author, c.status
          FROM conflict c JOIN record r ON r.entity = c.entity AND r.entity_id = c.entity_id WHERE c.id = $1",
@@ -537,8 +538,13 @@ fn conflict_record(tx: &mut dyn Tx, conflict_id: &str) -> Result<Option<Conflict
     }))
 }
 
-/// A person chose a value: it is written like any edit (the chooser has seen
-/// both values), and the conflict closes for every desk.
+/// A person chose a value, having seen the conflict's server value. If the
+/// field still holds that value (or the op names a base version at least the
+/// field's current one), the choice is written like any edit and the conflict
+/// closes for every desk. If the field has changed since — another edit,
+/// another resolution — the choice was not made against the current value: it
+/// becomes a new conflict (nothing is overwritten) and the old one is
+/// superseded.
 fn resolve_conflict(tx: &mut dyn Tx, b: &mut Batch, who: &Principal, op: &Op) -> Result<OpStatus, ApiError> {
     let Some(value) = op.payload.get("value").cloned() else {
         return Ok(invalid_payload("conflict.resolve", "payload.value is missing"));
@@ -553,6 +559,19 @@ fn resolve_conflict(tx: &mut dyn Tx, b: &mut Batch, who: &Principal, op: &Op) ->
     if record.status != "open" {
         return Ok(rejected("conflict_resolved", "この競合は既に解決されています。", "This conflict has already been resolved."));
     }
+    let Some((current, _, versions)) = record_state(tx, &record.entity, &record.entity_id)? else {
+        return Ok(rejected("unknown_case", "サーバーにない患者等への変更です。", "The case does not exist on the server."));
+    };
+    let (field_version, _) = current_version(&seqs(&versions), &record.field);
+    let shown = FieldChange { path: record.field.clone(), old: Value::Null, new: record.server_value.clone() };
+    let mut probe = current.clone();
+    let still_shown = apply_to_value(&mut probe, std::slice::from_ref(&shown)).is_ok() && probe == current;
+    let base = match op.base_versions.get(&record.field) {
+        Some(base) if *base >= field_version => i64::MAX,
+        Some(base) => *base,
+        None if still_shown => i64::MAX,
+        None => record.base_seq.min(field_version - 1).max(0),
+    };
     let edit = Op {
         op_id: op.op_id,
         seq: op.seq,
@@ -560,20 +579,26 @@ fn resolve_conflict(tx: &mut dyn Tx, b: &mut Batch, who: &Principal, op: &Op) ->
         entity_id: record.entity_id.clone(),
         kind: kind::CASE_UPDATE.into(),
         payload: serde_json::json!({"changes": [FieldChange { path: record.field.clone(), old: record.server_value.clone(), new: value }]}),
-        base_versions: [(record.field.clone(), i64::MAX)].into(),
+        base_versions: [(record.field.clone(), base)].into(),
     };
     let status = update_case(tx, b, who, &edit)?;
-    if matches!(status, OpStatus::Rejected { .. }) {
-        return Ok(status);
-    }
-    tx.exec("UPDATE conflict SET status = 'resolved' WHERE id = $1", &[op.entity_id.as_str().into()])?;
-    let resolved = conflict_record(tx, &op.entity_id)?.ok_or_else(|| ApiError::internal("conflict vanished"))?;
+    let closed_as = match &status {
+        OpStatus::Rejected { .. } => return Ok(status),
+        OpStatus::Conflict { .. } => "superseded",
+        _ => "resolved",
+    };
+    tx.exec("UPDATE conflict SET status = $1 WHERE id = $2", &[closed_as.into(), op.entity_id.as_str().into()])?;
+    let closed = conflict_record(tx, &op.entity_id)?.ok_or_else(|| ApiError::internal("conflict vanished"))?;
     let seq = b.next_seq();
-    let change = Change::Conflict { server_seq: seq, conflict: resolved };
+    let change = Change::Conflict { server_seq: seq, conflict: closed };
     for org in stored_orgs(tx, &record.entity_id)? {
         b.log(&org, &change, &record.entity_id)?;
     }
-    Ok(OpStatus::Applied { server_seq: seq })
+    b.audit(who, if closed_as == "resolved" { "resolve" } else { "resolve_stale" }, "conflict", &op.entity_id);
+    Ok(match status {
+        OpStatus::Conflict { conflicts, .. } => OpStatus::Conflict { server_seq: seq, conflicts },
+        _ => OpStatus::Applied { server_seq: seq },
+    })
 }
 
 /// Where a pull stands: in the initial snapshot (pinned at `upto`, after the

@@ -41,9 +41,7 @@ fn fresh_url(backend: Backend) -> (String, Option<tempfile::TempDir>) {
             let path = dir.path().join("server.db");
             (path.to_string_lossy().into_owned(), Some(dir))
         }
-        Backend::Postgres => {
-            (cluster().create_database().expect("a database in the test cluster"), None)
-        }
+        Backend::Postgres => (cluster().create_database().expect("a database in the test cluster"), None),
     }
 }
 
@@ -107,24 +105,17 @@ impl TestApp {
     }
 
     pub async fn call(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> (StatusCode, Value, HeaderMap) {
-        let mut req = Request::builder().method(method).uri(path);
-        if let Some(t) = token {
-            req = req.header("authorization", format!("Bearer {t}"));
-        }
-        let req = match body {
-            Some(b) => req.header("content-type", "application/json").body(Body::from(b.to_string())).unwrap(),
-            None => req.body(Body::empty()).unwrap(),
-        };
-        let res = self.router.clone().oneshot(req).await.unwrap();
-        let status = res.status();
-        let headers = res.headers().clone();
-        let bytes = res.into_body().collect().await.unwrap().to_bytes();
-        let value = if bytes.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()))
-        };
-        (status, value, headers)
+        call_router(&self.router, method, path, token, body).await
+    }
+
+    /// Another server on the same database (its own connections, its own
+    /// in-process queues), as a second server process would be.
+    pub async fn second_server(&self) -> Router {
+        let url = self.url.clone();
+        let db = tokio::task::spawn_blocking(move || Db::open(&url).expect("open the database again")).await.unwrap();
+        let mut state = AppState::new(db);
+        state.clock = self.state.clock.clone();
+        todoke_server::app(state)
     }
 
     /// The current OTP of a user (the clock moves one step first, since a code is accepted once).
@@ -164,6 +155,33 @@ impl TestApp {
         let db = self.state.db.clone();
         tokio::task::spawn_blocking(move || f(&db)).await.unwrap()
     }
+}
+
+pub async fn call_router(
+    router: &Router,
+    method: Method,
+    path: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> (StatusCode, Value, HeaderMap) {
+    let mut req = Request::builder().method(method).uri(path);
+    if let Some(t) = token {
+        req = req.header("authorization", format!("Bearer {t}"));
+    }
+    let req = match body {
+        Some(b) => req.header("content-type", "application/json").body(Body::from(b.to_string())).unwrap(),
+        None => req.body(Body::empty()).unwrap(),
+    };
+    let res = router.clone().oneshot(req).await.unwrap();
+    let status = res.status();
+    let headers = res.headers().clone();
+    let bytes = res.into_body().collect().await.unwrap().to_bytes();
+    let value = if bytes.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()))
+    };
+    (status, value, headers)
 }
 
 pub fn case_doc(id: uuid::Uuid, responsible: &str, related: &[&str], clinic: &str, name: &str) -> Value {
