@@ -1,7 +1,8 @@
 //! `b6` — TARGETS.md B6, server ingest: N simulated desks (default 1,000),
 //! each a signed-in device, push batches of generated `case.create` and
-//! `case.update` ops at once to a REAL `todoke-server` process on loopback,
-//! paced to offer a target rate (default 10,000 ops/s). Measures sustained
+//! `case.update` ops at once to a REAL `todoke-server` process on loopback.
+//! Ops are entered at a target rate (default 10,000 ops/s over all desks);
+//! every sync interval (2 s) a desk pushes what its outbox holds (≤ 1,000). Measures sustained
 //! acknowledged ops/s, push latency (p50/p95/p99), errors; then, in the same
 //! run, copies the very rows the server wrote into a fresh database of the
 //! same backend with plain multi-row INSERTs (the raw-ingest ceiling) and
@@ -39,10 +40,11 @@ struct Args {
     /// Measured duration, seconds.
     #[arg(long, default_value_t = 600)]
     seconds: u64,
-    /// Ops per push.
-    #[arg(long, default_value_t = 20)]
-    batch: usize,
-    /// Offered load, ops/s over all desks (0: every desk pushes as fast as answered).
+    /// Seconds between a desk's pushes (its sync interval).
+    #[arg(long, default_value_t = 2.0)]
+    interval: f64,
+    /// Offered load: ops/s entered over all desks. Each push sends what the
+    /// desk's outbox holds (as a desk does), at most 1,000 ops.
     #[arg(long, default_value_t = 10_000)]
     rate: u64,
     /// Share of ops that create a case (the rest edit one of the desk's recent cases).
@@ -62,6 +64,7 @@ struct Args {
 
 const PASSWORD: &str = "b6 benchmark password";
 const TEMPLATES: usize = 500;
+const MAX_BATCH: usize = 1000;
 /// Recent cases a desk edits.
 const RECENT: usize = 8;
 
@@ -194,6 +197,9 @@ struct Tally {
     rejected_ops: u64,
     conflict_ops: u64,
     first_error: Option<String>,
+    batch_sizes: Vec<usize>,
+    /// Ops entered but not yet sent when the run ended.
+    backlog: u64,
 }
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
@@ -240,7 +246,7 @@ fn run(args: &Args, backend: &str) -> Result<Value, Box<dyn std::error::Error>> 
         "summary": summary,
         "target": {"ops_per_s": 10000, "push_p99_ms": 200, "errors": 0, "duration_s": 600},
         "config": {
-            "desks": args.desks, "ops_per_push": args.batch, "offered_ops_per_s": args.rate,
+            "desks": args.desks, "sync_interval_s": args.interval, "offered_ops_per_s": args.rate, "max_ops_per_push": MAX_BATCH,
             "create_share": args.create_share, "measured_seconds": args.seconds, "seed": args.seed,
             "server": "todoke-server serve (separate process, loopback HTTP, --max-concurrent 1024)",
             "machine_cores": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0),
@@ -254,6 +260,9 @@ fn run(args: &Args, backend: &str) -> Result<Value, Box<dyn std::error::Error>> 
                 "p50": percentile(&lat, 0.50), "p95": percentile(&lat, 0.95), "p99": percentile(&lat, 0.99),
                 "max": lat.last().copied().unwrap_or(0.0),
             },
+            "ops_per_push": {"mean": if tally.pushes > 0 { tally.batch_sizes.iter().sum::<usize>() as f64 / tally.pushes as f64 } else { 0.0 },
+                             "max": tally.batch_sizes.iter().max().copied().unwrap_or(0)},
+            "backlog_at_end_ops": tally.backlog,
             "busy_429_retries": tally.busy_retries,
             "errors": {
                 "http": tally.http_errors, "transport": tally.transport_errors,
@@ -298,7 +307,8 @@ async fn drive(args: &Args, base: &str, desks: Vec<Desk>, templates: Arc<Vec<Val
     eprintln!("{} desks signed in in {:.1}s; pushing for {}s", tokens.len(), signin.elapsed().as_secs_f64(), args.seconds);
 
     let n = tokens.len();
-    let period = if args.rate == 0 { Duration::ZERO } else { Duration::from_secs_f64(args.batch as f64 * n as f64 / args.rate as f64) };
+    let per_desk = args.rate as f64 / n as f64;
+    let period = Duration::from_secs_f64(args.interval);
     let start = Instant::now();
     let deadline = start + Duration::from_secs(args.seconds);
     let mut tasks = Vec::new();
@@ -308,14 +318,26 @@ async fn drive(args: &Args, base: &str, desks: Vec<Desk>, templates: Arc<Vec<Val
             let mut rng = ChaCha8Rng::seed_from_u64(args.seed * 100_003 + i as u64);
             let mut desk = DeskState { org, recent: Vec::new(), seq: 0 };
             let mut tally = Tally::default();
-            // Spread the desks over one period.
+            // Spread the desks over one interval; each starts with one interval's worth queued.
             let mut next = start + period.mul_f64(i as f64 / n as f64);
+            let mut owed = per_desk * args.interval;
+            let mut since = Instant::now();
             loop {
                 tokio::time::sleep_until(next.into()).await;
-                if Instant::now() >= deadline {
+                let now = Instant::now();
+                if now >= deadline {
+                    tally.backlog += owed.floor() as u64;
                     break;
                 }
-                let ops: Vec<Value> = (0..args.batch).map(|_| desk.next_op(&mut rng, &templates, args.create_share)).collect();
+                owed += now.duration_since(since).as_secs_f64() * per_desk;
+                since = now;
+                let take = owed.floor().min(MAX_BATCH as f64) as usize;
+                if take == 0 {
+                    next += period;
+                    continue;
+                }
+                owed -= take as f64;
+                let ops: Vec<Value> = (0..take).map(|_| desk.next_op(&mut rng, &templates, args.create_share)).collect();
                 let body = json!({"desk_id": format!("b6-desk-{i:04}"), "ops": ops});
                 let t0 = Instant::now();
                 loop {
@@ -329,6 +351,7 @@ async fn drive(args: &Args, base: &str, desks: Vec<Desk>, templates: Arc<Vec<Val
                             let v: Value = r.json().await.unwrap_or(Value::Null);
                             tally.latencies_ms.push(t0.elapsed().as_secs_f64() * 1000.0);
                             tally.pushes += 1;
+                            tally.batch_sizes.push(take);
                             for res in v["results"].as_array().into_iter().flatten() {
                                 match res["status"].as_str() {
                                     Some("applied") => tally.ops_ok += 1,
@@ -355,10 +378,8 @@ async fn drive(args: &Args, base: &str, desks: Vec<Desk>, templates: Arc<Vec<Val
                         }
                     }
                 }
-                next = (next + period).max(Instant::now().min(next + period * 4));
-                if period.is_zero() {
-                    next = Instant::now();
-                }
+                // The next sync: one interval after this one began, or at once if it took longer.
+                next = (next + period).max(Instant::now());
             }
             tally
         }));
@@ -374,6 +395,8 @@ async fn drive(args: &Args, base: &str, desks: Vec<Desk>, templates: Arc<Vec<Val
         total.transport_errors += t.transport_errors;
         total.rejected_ops += t.rejected_ops;
         total.conflict_ops += t.conflict_ops;
+        total.batch_sizes.extend(t.batch_sizes);
+        total.backlog += t.backlog;
         if total.first_error.is_none() {
             total.first_error = t.first_error;
         }
