@@ -19,7 +19,8 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
-use todoke_domain::case::Case;
+use todoke_domain::case::{Case, Jurisdiction};
+use todoke_domain::cluster::Cluster;
 use todoke_domain::diff::{apply_to_value, value_changes, FieldChange};
 use todoke_domain::observation::Observation;
 use todoke_protocol::{
@@ -134,8 +135,15 @@ impl Batch {
     }
 
     fn log(&mut self, scope: &str, change: &Change, case_id: &str) -> Result<(), ApiError> {
+        self.log_to(std::iter::once(scope), change, case_id)
+    }
+
+    /// One change for several scopes, serialised once.
+    fn log_to<'s>(&mut self, scopes: impl IntoIterator<Item = &'s str>, change: &Change, case_id: &str) -> Result<(), ApiError> {
         let body = serde_json::to_string(change).map_err(ApiError::internal)?;
-        self.log.push(vec![scope.into(), change.server_seq().into(), case_id.into(), body.into()]);
+        for scope in scopes {
+            self.log.push(vec![scope.into(), change.server_seq().into(), case_id.into(), body.as_str().into()]);
+        }
         Ok(())
     }
 
@@ -172,8 +180,10 @@ fn author(who: &Principal) -> String {
 
 fn apply_op(tx: &mut dyn Tx, b: &mut Batch, who: &Principal, op: &Op) -> Result<OpStatus, ApiError> {
     match (op.entity.as_str(), op.kind.as_str()) {
-        ("case", kind::CASE_CREATE) => create_case(tx, b, who, op),
-        ("case", kind::CASE_UPDATE) => update_case(tx, b, who, op),
+        ("case", kind::CASE_CREATE) => create_whole(tx, b, who, op, Whole::Case),
+        ("case", kind::CASE_UPDATE) => update_whole(tx, b, who, op, Whole::Case),
+        ("cluster", CLUSTER_CREATE) => create_whole(tx, b, who, op, Whole::Cluster),
+        ("cluster", CLUSTER_UPDATE) => update_whole(tx, b, who, op, Whole::Cluster),
         ("observation", kind::OBSERVATION_ADD) => add_observation(tx, b, who, op),
         ("conflict", kind::CONFLICT_RESOLVE) => resolve_conflict(tx, b, who, op),
         _ => Ok(rejected(
@@ -266,31 +276,84 @@ fn put_of(tx: &mut dyn Tx, entity: &str, id: &str) -> Result<Option<Change>, Api
     }))
 }
 
-fn create_case(tx: &mut dyn Tx, b: &mut Batch, who: &Principal, op: &Op) -> Result<OpStatus, ApiError> {
-    let case: Case = match op.payload.get("case").cloned().map(serde_json::from_value) {
-        Some(Ok(c)) => c,
-        Some(Err(e)) => return Ok(invalid_payload("患者等の記録 (case)", e)),
-        None => return Ok(invalid_payload("case", "payload.case is missing")),
-    };
-    if case.id.to_string() != op.entity_id {
-        return Ok(invalid_payload("case", "case.id differs from entity_id"));
+/// Cluster ops (the desk's outbox sends them; additive to the protocol's `kind`).
+pub const CLUSTER_CREATE: &str = "cluster.create";
+pub const CLUSTER_UPDATE: &str = "cluster.update";
+
+/// Records kept whole and edited field by field: a case (its jurisdiction
+/// decides who sees it) and a cluster (集団感染; seen by its managing health
+/// centre and the organisations over it, like a case of that centre).
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Whole {
+    Case,
+    Cluster,
+}
+
+impl Whole {
+    fn entity(self) -> &'static str {
+        match self {
+            Whole::Case => "case",
+            Whole::Cluster => "cluster",
+        }
     }
-    let doc = serde_json::to_value(&case).map_err(ApiError::internal)?;
-    if let Some((existing, seq)) = record_doc(tx, "case", &op.entity_id)? {
+
+    /// The document as the server stores it, its id and the jurisdiction that
+    /// decides who sees it; or why it is not a valid record.
+    fn check(self, doc: Value) -> Result<(Value, Uuid, Jurisdiction), String> {
+        match self {
+            Whole::Case => {
+                let case: Case = serde_json::from_value(doc).map_err(|e| e.to_string())?;
+                let (id, j) = (case.id, case.jurisdiction.clone());
+                Ok((serde_json::to_value(&case).map_err(|e| e.to_string())?, id, j))
+            }
+            Whole::Cluster => {
+                let cluster: Cluster = serde_json::from_value(doc).map_err(|e| e.to_string())?;
+                if cluster.id.is_nil() || cluster.health_centre.is_empty() {
+                    return Err("a cluster needs an id and its health centre".into());
+                }
+                let j = Jurisdiction { responsible_health_centre: cluster.health_centre.clone(), ..Jurisdiction::default() };
+                Ok((serde_json::to_value(&cluster).map_err(|e| e.to_string())?, cluster.id, j))
+            }
+        }
+    }
+
+    fn unknown(self) -> OpStatus {
+        match self {
+            Whole::Case => rejected("unknown_case", "サーバーにない患者等への変更です。", "The case does not exist on the server."),
+            Whole::Cluster => {
+                rejected("unknown_cluster", "サーバーにない集団感染への変更です。", "The cluster does not exist on the server.")
+            }
+        }
+    }
+}
+
+fn create_whole(tx: &mut dyn Tx, b: &mut Batch, who: &Principal, op: &Op, kind: Whole) -> Result<OpStatus, ApiError> {
+    let entity = kind.entity();
+    let (doc, uid, jurisdiction) = match op.payload.get(entity).cloned().map(|d| kind.check(d)) {
+        Some(Ok(checked)) => checked,
+        Some(Err(e)) if kind == Whole::Case => return Ok(invalid_payload("患者等の記録 (case)", e)),
+        Some(Err(e)) => return Ok(invalid_payload("集団感染 (cluster)", e)),
+        None => return Ok(invalid_payload(entity, format!("payload.{entity} is missing"))),
+    };
+    if uid.to_string() != op.entity_id {
+        return Ok(invalid_payload(entity, format!("{entity}.id differs from entity_id")));
+    }
+    if let Some((existing, seq)) = record_doc(tx, entity, &op.entity_id)? {
         if existing == doc {
             return Ok(OpStatus::Applied { server_seq: seq });
         }
-        return Ok(rejected("already_exists", "同じIDの患者等が既に登録されています。", "A case with this id already exists."));
+        return Ok(rejected("already_exists", "同じIDの記録が既に登録されています。", "A record with this id already exists."));
     }
-    let orgs = case_orgs_cached(tx, &case.jurisdiction, &mut b.parents)?;
+    let orgs = case_orgs_cached(tx, &jurisdiction, &mut b.parents)?;
     if case_access(who, &orgs) < Access::Write {
         return Ok(out_of_scope());
     }
     let seq = b.next_seq();
     let versions = initial_versions(&doc, seq, &author(who));
     tx.exec(
-        "INSERT INTO record (entity, entity_id, case_id, doc, versions, created_seq, last_seq) VALUES ('case', $1, $2, $3, $4, $5, $6)",
+        "INSERT INTO record (entity, entity_id, case_id, doc, versions, created_seq, last_seq) VALUES ($1, $2, $3, $4, $5, $6, $7)",
         &[
+            entity.into(),
             op.entity_id.as_str().into(),
             op.entity_id.as_str().into(),
             doc.to_string().into(),
@@ -301,30 +364,30 @@ fn create_case(tx: &mut dyn Tx, b: &mut Batch, who: &Principal, op: &Op) -> Resu
     )?;
     let access: Vec<Vec<Val>> = orgs.iter().map(|org| vec![op.entity_id.as_str().into(), org.into()]).collect();
     insert_rows(tx, "case_access", &["case_id", "org"], &access)?;
+    // A cluster is its own "case" for scope and the change log.
     let put = Change::Put {
         server_seq: seq,
-        entity: "case".into(),
+        entity: entity.into(),
         entity_id: op.entity_id.clone(),
-        case_id: case.id,
+        case_id: uid,
         doc,
         field_versions: seqs(&versions),
     };
-    for org in &orgs {
-        b.log(org, &put, &op.entity_id)?;
-    }
-    b.audit(who, "create", "case", &op.entity_id);
+    b.log_to(orgs.iter().map(String::as_str), &put, &op.entity_id)?;
+    b.audit(who, "create", entity, &op.entity_id);
     Ok(OpStatus::Applied { server_seq: seq })
 }
 
-fn update_case(tx: &mut dyn Tx, b: &mut Batch, who: &Principal, op: &Op) -> Result<OpStatus, ApiError> {
+fn update_whole(tx: &mut dyn Tx, b: &mut Batch, who: &Principal, op: &Op, kind: Whole) -> Result<OpStatus, ApiError> {
+    let entity = kind.entity();
     let changes: Vec<FieldChange> = match op.payload.get("changes").cloned().map(serde_json::from_value) {
         Some(Ok(c)) => c,
         Some(Err(e)) => return Ok(invalid_payload("changes", e)),
         None => return Ok(invalid_payload("changes", "payload.changes is missing")),
     };
     let id = op.entity_id.as_str();
-    let Some((current, last_seq, mut all_versions)) = record_state(tx, "case", id)? else {
-        return Ok(rejected("unknown_case", "サーバーにない患者等への変更です。", "The case does not exist on the server."));
+    let Some((current, last_seq, mut all_versions)) = record_state(tx, entity, id)? else {
+        return Ok(kind.unknown());
     };
     let before = stored_orgs(tx, id)?;
     if case_access(who, &before) < Access::Write {
@@ -348,16 +411,16 @@ fn update_case(tx: &mut dyn Tx, b: &mut Batch, who: &Principal, op: &Op) -> Resu
         if probe == doc {
             continue; // the new value is already there
         }
-        // A change that would break the record is refused, never parked as a conflict.
-        match serde_json::from_value::<Case>(probe.clone()) {
-            Err(e) => return Ok(invalid_payload("changes", format!("{}: {e}", change.path))),
-            Ok(case) if case.id.to_string() != id => return Ok(invalid_payload("changes", "a case's id never changes")),
-            Ok(_) => {}
-        }
         if base >= cur || own_write {
             doc = probe;
             written.push(change.clone());
         } else {
+            // A change that would break the record is refused, never parked as a conflict.
+            match kind.check(probe.clone()) {
+                Err(e) => return Ok(invalid_payload("changes", format!("{}: {e}", change.path))),
+                Ok((_, uid, _)) if uid.to_string() != id => return Ok(invalid_payload("changes", "a record's id never changes")),
+                Ok(_) => {}
+            }
             // What the server has there now: the value the client's change would replace.
             let server_value = value_changes(&probe, &doc)
                 .into_iter()
@@ -367,11 +430,23 @@ fn update_case(tx: &mut dyn Tx, b: &mut Batch, who: &Principal, op: &Op) -> Resu
             pending_conflicts.push((change.clone(), base, server_value));
         }
     }
-    match serde_json::from_value::<Case>(doc.clone()) {
-        Err(e) => return Ok(invalid_payload("changes", e)),
-        Ok(case) if case.id.to_string() != id => return Ok(invalid_payload("changes", "a case's id never changes")),
-        Ok(_) => {}
-    }
+    // The written changes, checked once together; if they break the record, name the first that does.
+    let checked = if written.is_empty() { None } else { Some(kind.check(doc.clone())) };
+    let checked = match checked {
+        Some(Err(e)) => {
+            let mut step = current.clone();
+            for change in &written {
+                let _ = apply_to_value(&mut step, std::slice::from_ref(change));
+                if let Err(e) = kind.check(step.clone()) {
+                    return Ok(invalid_payload("changes", format!("{}: {e}", change.path)));
+                }
+            }
+            return Ok(invalid_payload("changes", e));
+        }
+        Some(Ok((_, uid, _))) if uid.to_string() != id => return Ok(invalid_payload("changes", "a record's id never changes")),
+        Some(Ok((_, uid, jurisdiction))) => Some((uid, jurisdiction)),
+        None => None,
+    };
     let seq = if written.is_empty() && pending_conflicts.is_empty() {
         return Ok(OpStatus::Applied { server_seq: last_seq });
     } else if written.is_empty() {
@@ -386,7 +461,7 @@ fn update_case(tx: &mut dyn Tx, b: &mut Batch, who: &Principal, op: &Op) -> Resu
         let server_author = current_version(&versions, &change.path).1.and_then(|h| authors.get(&h).cloned()).unwrap_or_default();
         tx.exec(
             "INSERT INTO conflict (id, entity, entity_id, field, base_seq, server_value, client_value, server_author, client_author, status, server_seq)
-             VALUES ($1, 'case', $2, $3, $4, $5, $6, $7, $8, 'open', $9)",
+             VALUES ($1, $10, $2, $3, $4, $5, $6, $7, $8, 'open', $9)",
             &[
                 conflict_id.to_string().into(),
                 id.into(),
@@ -397,6 +472,7 @@ fn update_case(tx: &mut dyn Tx, b: &mut Batch, who: &Principal, op: &Op) -> Resu
                 server_author.into(),
                 me.as_str().into(),
                 seq.into(),
+                entity.into(),
             ],
         )?;
         conflicts.push(FieldConflict { field: change.path, server_value, client_value: change.new, conflict_id });
@@ -415,30 +491,33 @@ fn update_case(tx: &mut dyn Tx, b: &mut Batch, who: &Principal, op: &Op) -> Resu
             all_versions.insert(change.path.clone(), (seq, me.clone()));
         }
         tx.exec(
-            "UPDATE record SET doc = $1, last_seq = $2, versions = $3 WHERE entity = 'case' AND entity_id = $4",
-            &[doc.to_string().into(), seq.into(), serde_json::to_string(&all_versions).map_err(ApiError::internal)?.into(), id.into()],
+            "UPDATE record SET doc = $1, last_seq = $2, versions = $3 WHERE entity = $4 AND entity_id = $5",
+            &[
+                doc.to_string().into(),
+                seq.into(),
+                serde_json::to_string(&all_versions).map_err(ApiError::internal)?.into(),
+                entity.into(),
+                id.into(),
+            ],
         )?;
-        let case: Case = serde_json::from_value(doc).map_err(ApiError::internal)?;
-        let after = case_orgs_cached(tx, &case.jurisdiction, &mut b.parents)?;
-        let case_uuid = case.id;
+        let (case_uuid, jurisdiction) = checked.ok_or_else(|| ApiError::internal("written changes unchecked"))?;
+        let after = case_orgs_cached(tx, &jurisdiction, &mut b.parents)?;
         let patch = Change::Patch {
             server_seq: seq,
-            entity: "case".into(),
+            entity: entity.into(),
             entity_id: id.into(),
             case_id: case_uuid,
             changes: written.clone(),
             op_id: Some(op.op_id),
         };
-        for org in before.intersection(&after) {
-            b.log(org, &patch, id)?;
-        }
+        b.log_to(before.intersection(&after).map(String::as_str), &patch, id)?;
         for org in before.difference(&after) {
             tx.exec("DELETE FROM case_access WHERE case_id = $1 AND org = $2", &[id.into(), org.into()])?;
             b.log(org, &Change::ScopeLeft { server_seq: seq, case_id: case_uuid }, id)?;
         }
         let entering: Vec<&String> = after.difference(&before).collect();
         if !entering.is_empty() {
-            let put = put_of(tx, "case", id)?.ok_or_else(|| ApiError::internal("record vanished"))?;
+            let put = put_of(tx, entity, id)?.ok_or_else(|| ApiError::internal("record vanished"))?;
             let observations: Vec<String> = tx
                 .query("SELECT entity_id FROM record WHERE entity = 'observation' AND case_id = $1 ORDER BY created_seq", &[id.into()])?
                 .iter()
@@ -460,7 +539,7 @@ fn update_case(tx: &mut dyn Tx, b: &mut Batch, who: &Principal, op: &Op) -> Resu
             }
         }
     }
-    b.audit(who, "update", "case", id);
+    b.audit(who, "update", entity, id);
     Ok(if conflicts.is_empty() { OpStatus::Applied { server_seq: seq } } else { OpStatus::Conflict { server_seq: seq, conflicts } })
 }
 
@@ -577,11 +656,12 @@ fn resolve_conflict(tx: &mut dyn Tx, b: &mut Batch, who: &Principal, op: &Op) ->
         seq: op.seq,
         entity: record.entity.clone(),
         entity_id: record.entity_id.clone(),
-        kind: kind::CASE_UPDATE.into(),
+        kind: if record.entity == "cluster" { CLUSTER_UPDATE.into() } else { kind::CASE_UPDATE.into() },
         payload: serde_json::json!({"changes": [FieldChange { path: record.field.clone(), old: record.server_value.clone(), new: value }]}),
         base_versions: [(record.field.clone(), base)].into(),
     };
-    let status = update_case(tx, b, who, &edit)?;
+    let kind = if record.entity == "cluster" { Whole::Cluster } else { Whole::Case };
+    let status = update_whole(tx, b, who, &edit, kind)?;
     let closed_as = match &status {
         OpStatus::Rejected { .. } => return Ok(status),
         OpStatus::Conflict { .. } => "superseded",

@@ -34,6 +34,7 @@ both_backends!(
     admin_changes_are_audited,
     conflicts_are_listed_within_jurisdiction,
     a_stale_resolution_becomes_a_new_conflict,
+    clusters_sync_within_the_managing_centres_scope,
 );
 
 async fn sign_in_refresh_and_logout(b: Backend) {
@@ -1002,4 +1003,49 @@ async fn a_stale_resolution_becomes_a_new_conflict(b: Backend) {
     let mut op = resolve_op(&cid2, "山田 多郎1");
     op["base_versions"] = json!({"basic.name": 1});
     assert_eq!(app.push(&kita, vec![op]).await.1["results"][0]["status"], "conflict");
+}
+
+async fn clusters_sync_within_the_managing_centres_scope(b: Backend) {
+    let app = TestApp::new(b).await;
+    let (chuo, kita) = (app.login("chuo").await, app.login("kita").await);
+    let id = Uuid::now_v7();
+    let cluster = json!({"id": id, "name": "デモ高齢者施設", "setting": "高齢者施設", "place": "デモ市", "first_onset": "2026-11-01",
+                         "health_centre": "HC9901", "note": ""});
+    let create = json!({"op_id": Uuid::now_v7(), "seq": 1, "entity": "cluster", "entity_id": id, "kind": "cluster.create",
+                        "payload": {"cluster": cluster}, "base_versions": {}});
+    // Another centre may not create a cluster managed by 中央.
+    let mut foreign = create.clone();
+    foreign["op_id"] = json!(Uuid::now_v7());
+    assert_eq!(app.push(&kita, vec![foreign]).await.1["results"][0]["code"], "out_of_scope");
+    let (_, v) = app.push(&chuo, vec![create.clone()]).await;
+    assert_eq!(v["results"][0]["status"], "applied", "{v}");
+    let seq = v["results"][0]["server_seq"].as_i64().unwrap();
+    assert_eq!(app.push(&chuo, vec![create]).await.1["results"][0]["server_seq"], seq, "a re-send changes nothing");
+    // An edit, as the desk's outbox writes it; then a stale edit of the same field is a conflict.
+    let edit = |note: &str, base: i64| {
+        json!({"op_id": Uuid::now_v7(), "seq": 2, "entity": "cluster", "entity_id": id, "kind": "cluster.update",
+               "payload": {"changes": [{"path": "note", "old": "", "new": note}]}, "base_versions": {"note": base}})
+    };
+    assert_eq!(app.push(&chuo, vec![edit("5名", seq)]).await.1["results"][0]["status"], "applied");
+    let ken = app.login("ken").await;
+    let (_, v) = app.push(&ken, vec![edit("6名", seq)]).await;
+    assert_eq!(v["results"][0]["status"], "conflict", "{v}");
+    // A change that would break the record is refused.
+    let bad = json!({"op_id": Uuid::now_v7(), "seq": 3, "entity": "cluster", "entity_id": id, "kind": "cluster.update",
+                     "payload": {"changes": [{"path": "first_onset", "old": null, "new": "not a date"}]}, "base_versions": {}});
+    assert_eq!(app.push(&chuo, vec![bad]).await.1["results"][0]["code"], "invalid_payload");
+    // 中央 and the prefecture receive it; the other prefecture's centre does not.
+    for (token, sees) in [(chuo.clone(), true), (ken.clone(), true), (app.login("hc98").await, false)] {
+        let (changes, _, _) = pull_all(&app, &token, None, 100).await;
+        let got = changes.iter().find(|c| c["entity"] == "cluster" && c["entity_id"] == id.to_string());
+        assert_eq!(got.is_some(), sees, "{changes:?}");
+        if let Some(put) = got {
+            assert_eq!(put["doc"]["note"], "5名");
+            assert_eq!(put["doc"]["name"], "デモ高齢者施設");
+        }
+    }
+    // The conflict is listed for the managing centre.
+    let (_, v, _) = app.call(Method::GET, "/api/conflicts", Some(&chuo), None).await;
+    assert_eq!(v["conflicts"][0]["entity"], "cluster");
+    assert_eq!(v["conflicts"][0]["client_value"], "6名");
 }
