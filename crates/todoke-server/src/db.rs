@@ -161,6 +161,9 @@ impl Drop for PgHandle {
     }
 }
 
+/// PostgreSQL connections per server process.
+pub const POOL_SIZE: u32 = 16;
+
 const ADVISORY_WRITER_LOCK: i64 = 0x7464_6b65; // "tdke"
 
 impl Db {
@@ -169,7 +172,7 @@ impl Db {
         let db = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let config = url.parse().map_err(|_| DbError::BadUrl(url.to_string()))?;
             let manager = PostgresConnectionManager::new(config, NoTls);
-            let pool = r2d2::Pool::builder().max_size(16).build(manager)?;
+            let pool = r2d2::Pool::builder().max_size(POOL_SIZE).build(manager)?;
             Db::Postgres(Arc::new(PgHandle(Some(pool))))
         } else if url.is_empty() {
             return Err(DbError::BadUrl(url.to_string()));

@@ -49,6 +49,10 @@ pub struct AppState {
     /// they are single writers anyway (`Tx::lock_writers`), and waiting here
     /// keeps the connection pool free for sign-ins and pulls.
     pub writer_turn: Arc<tokio::sync::Mutex<()>>,
+    /// Storage calls under way at once (the connection pool's size): the rest
+    /// wait here, as tasks, not on blocking threads (which would leave none
+    /// for the call that holds the writer's turn).
+    pub db_slots: Arc<Semaphore>,
 }
 
 /// Access tokens live 15 minutes; refresh tokens 30 days, bound to one device.
@@ -65,6 +69,7 @@ impl AppState {
             clock: Arc::new(Utc::now),
             limiter: Arc::new(Semaphore::new(DEFAULT_CONCURRENCY)),
             writer_turn: Arc::new(tokio::sync::Mutex::new(())),
+            db_slots: Arc::new(Semaphore::new(db::POOL_SIZE as usize)),
         }
     }
 
@@ -74,6 +79,7 @@ impl AppState {
 
     /// Runs storage work on a blocking thread (the store is synchronous).
     pub async fn run<T: Send + 'static>(&self, f: impl FnOnce(&Db) -> Result<T, ApiError> + Send + 'static) -> Result<T, ApiError> {
+        let _slot = self.db_slots.acquire().await.map_err(ApiError::internal)?;
         let db = self.db.clone();
         tokio::task::spawn_blocking(move || f(&db)).await.map_err(ApiError::internal)?
     }

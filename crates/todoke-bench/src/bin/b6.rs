@@ -389,7 +389,7 @@ async fn drive(args: &Args, base: &str, desks: Vec<Desk>, templates: Arc<Vec<Val
                         }
                         Err(e) => {
                             tally.transport_errors += 1;
-                            tally.first_error.get_or_insert_with(|| e.to_string());
+                            tally.first_error.get_or_insert_with(|| format!("{e:?}"));
                             break;
                         }
                     }
