@@ -53,7 +53,13 @@ pub struct AppState {
     /// wait here, as tasks, not on blocking threads (which would leave none
     /// for the call that holds the writer's turn).
     pub db_slots: Arc<Semaphore>,
+    /// Pushes admitted (running or waiting for their turn); beyond
+    /// [`MAX_QUEUED_PUSHES`] a push is answered 429 at once rather than held
+    /// (its body in memory) behind the writer.
+    pub push_queue: Arc<Semaphore>,
 }
+
+pub const MAX_QUEUED_PUSHES: usize = 32;
 
 /// Access tokens live 15 minutes; refresh tokens 30 days, bound to one device.
 pub const ACCESS_TTL_SECS: i64 = 15 * 60;
@@ -70,6 +76,7 @@ impl AppState {
             limiter: Arc::new(Semaphore::new(DEFAULT_CONCURRENCY)),
             writer_turn: Arc::new(tokio::sync::Mutex::new(())),
             db_slots: Arc::new(Semaphore::new(db::POOL_SIZE as usize)),
+            push_queue: Arc::new(Semaphore::new(MAX_QUEUED_PUSHES)),
         }
     }
 

@@ -56,6 +56,7 @@ async fn push(State(state): State<AppState>, who: Principal, Body(req): Body<Pus
     if req.ops.len() > MAX_OPS_PER_PUSH {
         return Err(ApiError::invalid("ops", "max_1000", "1回の送信は1000件までです。", "At most 1000 operations per push."));
     }
+    let Ok(_admitted) = state.push_queue.clone().try_acquire_owned() else { return Err(ApiError::Busy) };
     let _turn = state.writer_turn.lock().await;
     let now = state.now();
     let results = state.run(move |db| db.tx(|tx| push_batch(tx, &who, now, &req.ops))).await?;

@@ -35,6 +35,7 @@ both_backends!(
     conflicts_are_listed_within_jurisdiction,
     a_stale_resolution_becomes_a_new_conflict,
     clusters_sync_within_the_managing_centres_scope,
+    pushes_queued_behind_the_writer_are_bounded,
 );
 
 async fn sign_in_refresh_and_logout(b: Backend) {
@@ -1048,4 +1049,41 @@ async fn clusters_sync_within_the_managing_centres_scope(b: Backend) {
     let (_, v, _) = app.call(Method::GET, "/api/conflicts", Some(&chuo), None).await;
     assert_eq!(v["conflicts"][0]["entity"], "cluster");
     assert_eq!(v["conflicts"][0]["client_value"], "6名");
+}
+
+async fn pushes_queued_behind_the_writer_are_bounded(b: Backend) {
+    let app = std::sync::Arc::new(TestApp::new(b).await);
+    let token = app.login("chuo").await;
+    // The writer is busy (its turn held): pushes queue up to the bound, the rest hear 429 at once.
+    let turn = app.state.writer_turn.clone().lock_owned().await;
+    let mut tasks = Vec::new();
+    for i in 0..todoke_server::MAX_QUEUED_PUSHES + 8 {
+        let (app, token) = (app.clone(), token.clone());
+        tasks.push(tokio::spawn(async move {
+            app.push(&token, vec![create_op(&case_doc(Uuid::now_v7(), "HC9901", &[], "", &format!("待ち {i}")))]).await
+        }));
+    }
+    let waited = std::time::Instant::now();
+    while tasks.iter().filter(|t| t.is_finished()).count() < 8 {
+        assert!(waited.elapsed() < std::time::Duration::from_secs(30), "pushes beyond the bound were held, not refused");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    drop(turn);
+    let (mut applied, mut refused) = (0, 0);
+    for t in tasks {
+        let (s, v) = t.await.unwrap();
+        match s {
+            StatusCode::OK => {
+                assert_eq!(v["results"][0]["status"], "applied");
+                applied += 1;
+            }
+            StatusCode::TOO_MANY_REQUESTS => {
+                assert_eq!(v["code"], "busy");
+                assert_bilingual(&v);
+                refused += 1;
+            }
+            other => panic!("{other}: {v}"),
+        }
+    }
+    assert_eq!((applied, refused), (todoke_server::MAX_QUEUED_PUSHES, 8));
 }
