@@ -76,6 +76,8 @@ if [[ -d crates/todoke-bench ]]; then
   # Small size, dev profile (dependencies are optimised there too): proves the benchmark
   # works; full-size figures come from the release command in README.md.
   cargo run -p todoke-bench -- --cases 2000 --samples 200 --out bench-results/ci-small.json
+  # B6 small: 20 desks for 5 s against a real server process, SQLite and a throwaway PostgreSQL.
+  cargo run -p todoke-bench --bin b6 -- --desks 20 --seconds 5 --rate 400 --interval 1 --suffix=-ci
 else
   echo "skipped: crates/todoke-bench does not exist yet"
 fi

@@ -1,4 +1,6 @@
 //! Organisations, staff accounts and devices: what `todoke-server admin` does.
+//! Every change is written to the audit chain in its own transaction: who
+//! (`admin:<operating-system user>`, on which host), what, to which record.
 
 use uuid::Uuid;
 
@@ -26,9 +28,23 @@ pub enum AdminError {
     Db(#[from] DbError),
 }
 
+/// The administrator as the audit log names them: the operating-system user
+/// running the command, and the host.
+fn operator() -> (String, String) {
+    let user = std::env::var("USER").or_else(|_| std::env::var("LOGNAME")).unwrap_or_else(|_| "unknown".into());
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").map(|h| h.trim().to_string()).unwrap_or_else(|_| "unknown".into());
+    (format!("admin:{user}"), host)
+}
+
+fn audit_admin(tx: &mut dyn Tx, action: &str, entity: &str, entity_id: &str) -> Result<(), DbError> {
+    let (who, host) = operator();
+    crate::audit::append_raw(tx, chrono::Utc::now(), &who, "-", &host, &format!("admin.{action}"), entity, entity_id)
+}
+
 pub fn create_org(db: &Db, kind: &str, code: &str, name: &str, parent: Option<&str>) -> Result<(), AdminError> {
     let kind = OrgKind::parse(kind).ok_or_else(|| AdminError::BadKind(kind.into()))?;
     db.tx(|tx| {
+        audit_admin(tx, "create-org", "org", code)?;
         if let Some(p) = parent {
             if org_kind(tx, p)?.is_none() {
                 return Err(AdminError::NoOrg(p.into()));
@@ -61,6 +77,7 @@ pub fn create_user(db: &Db, org: &str, role: &str, login: &str, password: &str) 
         if org_kind(tx, org)?.is_none() {
             return Err(AdminError::NoOrg(org.into()));
         }
+        audit_admin(tx, "create-user", "staff", login)?;
         match tx.exec(
             "INSERT INTO staff (id, login, org, role, password_hash, totp_secret, failures, disabled, last_otp_step)
              VALUES ($1, $2, $3, $4, $5, $6, 0, 0, 0)",
@@ -80,8 +97,9 @@ fn check_password(password: &str) -> Result<(), AdminError> {
     Ok(())
 }
 
-fn update_user(db: &Db, login: &str, sql: &str, params: Vec<crate::db::Val>) -> Result<(), AdminError> {
+fn update_user(db: &Db, action: &str, login: &str, sql: &str, params: Vec<crate::db::Val>) -> Result<(), AdminError> {
     db.tx(|tx| {
+        audit_admin(tx, action, "staff", login)?;
         let mut all = params;
         all.push(login.into());
         if tx.exec(sql, &all)? == 0 {
@@ -96,7 +114,13 @@ fn update_user(db: &Db, login: &str, sql: &str, params: Vec<crate::db::Val>) -> 
 /// New password; also unlocks the account.
 pub fn reset_password(db: &Db, login: &str, password: &str) -> Result<(), AdminError> {
     check_password(password)?;
-    update_user(db, login, "UPDATE staff SET password_hash = $1, failures = 0 WHERE login = $2", vec![hash_password(password).into()])
+    update_user(
+        db,
+        "reset-password",
+        login,
+        "UPDATE staff SET password_hash = $1, failures = 0 WHERE login = $2",
+        vec![hash_password(password).into()],
+    )
 }
 
 /// New TOTP secret (returned, to be shown once); also unlocks the account.
@@ -104,6 +128,7 @@ pub fn reset_otp(db: &Db, login: &str) -> Result<String, AdminError> {
     let secret = new_totp_secret();
     update_user(
         db,
+        "reset-otp",
         login,
         "UPDATE staff SET totp_secret = $1, failures = 0, last_otp_step = 0 WHERE login = $2",
         vec![secret.as_str().into()],
@@ -112,12 +137,13 @@ pub fn reset_otp(db: &Db, login: &str) -> Result<String, AdminError> {
 }
 
 pub fn disable_user(db: &Db, login: &str) -> Result<(), AdminError> {
-    update_user(db, login, "UPDATE staff SET disabled = 1 WHERE login = $1", vec![])
+    update_user(db, "disable-user", login, "UPDATE staff SET disabled = 1 WHERE login = $1", vec![])
 }
 
 /// A lost or stolen terminal: its sessions end and it cannot sign in again.
 pub fn disable_device(db: &Db, device_id: &str) -> Result<(), AdminError> {
     db.tx(|tx| {
+        audit_admin(tx, "disable-device", "device", device_id)?;
         if tx.exec("UPDATE device SET disabled = 1 WHERE id = $1", &[device_id.into()])? == 0 {
             tx.exec("INSERT INTO device (id, disabled) VALUES ($1, 1)", &[device_id.into()])?;
         }

@@ -6,7 +6,7 @@
 use chrono::{DateTime, SecondsFormat, Utc};
 use sha2::{Digest, Sha256};
 
-use crate::db::{DbError, Tx};
+use crate::db::{insert_rows, DbError, Tx};
 use crate::schema::next_values;
 use crate::scope::Principal;
 
@@ -38,33 +38,68 @@ pub fn append_raw(
     entity: &str,
     entity_id: &str,
 ) -> Result<(), DbError> {
-    let seq = next_values(tx, "audit", 1)?;
-    let prev = match tx.query_opt("SELECT hash FROM audit_head WHERE id = 1", &[])? {
-        Some(r) => r[0].text()?,
-        None => GENESIS.to_string(),
-    };
-    let at = at.to_rfc3339_opts(SecondsFormat::Micros, true);
-    let hash = entry_hash(&prev, seq, &at, staff, org, device, action, entity, entity_id);
-    tx.exec(
-        "INSERT INTO audit (seq, at, staff, org, device, action, entity, entity_id, prev_hash, hash)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-        &[
-            seq.into(),
-            at.into(),
-            staff.into(),
-            org.into(),
-            device.into(),
-            action.into(),
-            entity.into(),
-            entity_id.into(),
-            prev.into(),
-            hash.clone().into(),
-        ],
-    )?;
-    if tx.exec("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1", &[seq.into(), hash.clone().into()])? == 0 {
-        tx.exec("INSERT INTO audit_head (id, seq, hash) VALUES (1, $1, $2)", &[seq.into(), hash.into()])?;
+    let mut entries = Entries::default();
+    entries.add_raw(at, staff, org, device, action, entity, entity_id);
+    entries.write(tx)
+}
+
+/// Entries gathered during a unit of work (a push batch, a pull page) and
+/// chained when it ends: the chain head is locked only from [`Entries::write`]
+/// to commit, and all of them go in one statement.
+#[derive(Default)]
+pub struct Entries(Vec<[String; 7]>);
+
+impl Entries {
+    pub fn add(&mut self, at: DateTime<Utc>, who: &Principal, action: &str, entity: &str, entity_id: &str) {
+        self.add_raw(at, &who.login, &who.org, &who.device_id, action, entity, entity_id)
     }
-    Ok(())
+
+    #[allow(clippy::too_many_arguments)]
+    pub fn add_raw(&mut self, at: DateTime<Utc>, staff: &str, org: &str, device: &str, action: &str, entity: &str, entity_id: &str) {
+        let at = at.to_rfc3339_opts(SecondsFormat::Micros, true);
+        self.0.push([at, staff.into(), org.into(), device.into(), action.into(), entity.into(), entity_id.into()]);
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Chains and writes the entries in the caller's transaction.
+    pub fn write(self, tx: &mut dyn Tx) -> Result<(), DbError> {
+        if self.0.is_empty() {
+            return Ok(());
+        }
+        // Taking the numbers locks the counter row to commit: appenders queue here.
+        let last = next_values(tx, "audit", self.0.len() as i64)?;
+        let mut seq = last - self.0.len() as i64;
+        let mut prev = match tx.query_opt("SELECT hash FROM audit_head WHERE id = 1", &[])? {
+            Some(r) => r[0].text()?,
+            None => GENESIS.to_string(),
+        };
+        let mut rows = Vec::with_capacity(self.0.len());
+        for [at, staff, org, device, action, entity, entity_id] in self.0 {
+            seq += 1;
+            let hash = entry_hash(&prev, seq, &at, &staff, &org, &device, &action, &entity, &entity_id);
+            let prev_hash = std::mem::replace(&mut prev, hash.clone());
+            rows.push(vec![
+                seq.into(),
+                at.into(),
+                staff.into(),
+                org.into(),
+                device.into(),
+                action.into(),
+                entity.into(),
+                entity_id.into(),
+                prev_hash.into(),
+                hash.into(),
+            ]);
+        }
+        insert_rows(tx, "audit", &["seq", "at", "staff", "org", "device", "action", "entity", "entity_id", "prev_hash", "hash"], &rows)?;
+        if tx.exec("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1", &[seq.into(), prev.clone().into()])? == 0 {
+            tx.exec("INSERT INTO audit_head (id, seq, hash) VALUES (1, $1, $2)", &[seq.into(), prev.into()])?;
+        }
+        Ok(())
+    }
 }
 
 /// The first break in the chain, if any; otherwise the number of entries.

@@ -1,6 +1,7 @@
 //! Staff sign-in: ID + password (argon2id) + one-time password (TOTP), a
 //! 15-minute access token and a refresh token bound to the device, both
-//! stored hashed. Five failures lock the account until an administrator
+//! stored hashed. A rotated refresh token presented again revokes its whole
+//! device session (token family). Five failures lock the account until an administrator
 //! resets it. Logout and `admin disable-device` revoke.
 
 use axum::extract::{FromRequestParts, State};
@@ -120,16 +121,44 @@ async fn refresh(State(state): State<AppState>, Body(req): Body<RefreshRequest>)
                      WHERE se.refresh_hash = $1",
                     &[token_hash(&req.refresh_token).into()],
                 )?;
-                let Some(row) = row else { return Err(ApiError::Unauthenticated) };
+                let Some(row) = row else {
+                    // A refresh token that was already rotated away: someone replayed it
+                    // (stolen, or copied with the desk). The whole family — the device
+                    // session — ends; both parties sign in again.
+                    let reused = tx.query_opt(
+                        "SELECT se.id, s.login, s.org, se.device_id, s.id FROM refresh_used u JOIN session se ON se.id = u.session_id
+                         JOIN staff s ON s.id = se.staff_id WHERE u.hash = $1",
+                        &[token_hash(&req.refresh_token).into()],
+                    )?;
+                    if let Some(r) = reused {
+                        tx.exec("UPDATE session SET revoked = 1 WHERE id = $1", &[r[0].clone()])?;
+                        audit::append_raw(
+                            tx,
+                            now,
+                            &r[1].text()?,
+                            &r[2].text()?,
+                            &r[3].text()?,
+                            "refresh_reuse_revoked",
+                            "session",
+                            &r[0].text()?,
+                        )?;
+                    }
+                    return Ok(Err(ApiError::Unauthenticated));
+                };
                 let valid = row[1].text()? == req.device_id
                     && row[2].int()? > now.timestamp()
                     && row[3].int()? == 0
                     && row[4].int()? == 0
                     && row[5].int()? == 0;
                 if !valid {
-                    return Err(ApiError::Unauthenticated);
+                    return Ok(Err(ApiError::Unauthenticated));
                 }
-                // Rotation: the old refresh token stops working.
+                // Rotation: the old refresh token stops working, and is remembered so
+                // that a replay of it is recognised.
+                tx.exec(
+                    "INSERT INTO refresh_used (hash, session_id) VALUES ($1, $2)",
+                    &[token_hash(&req.refresh_token).into(), row[0].clone()],
+                )?;
                 let (access, refresh) = (new_token(), new_token());
                 tx.exec(
                     "UPDATE session SET access_hash = $1, access_expires = $2, refresh_hash = $3, refresh_expires = $4 WHERE id = $5",
@@ -141,17 +170,17 @@ async fn refresh(State(state): State<AppState>, Body(req): Body<RefreshRequest>)
                         row[0].clone(),
                     ],
                 )?;
-                Ok(TokenResponse {
+                Ok::<_, ApiError>(Ok(TokenResponse {
                     access_token: access,
                     expires_in: ACCESS_TTL_SECS,
                     refresh_token: refresh,
                     org: row[6].text()?,
                     role: row[7].text()?,
-                })
+                }))
             })
         })
         .await?;
-    Ok(Json(tokens))
+    tokens.map(Json)
 }
 
 async fn logout(State(state): State<AppState>, who: Principal) -> Result<StatusCode, ApiError> {

@@ -78,6 +78,10 @@ pub enum DbError {
     Pool(#[from] r2d2::Error),
     #[error("column type: {0}")]
     Type(String),
+    #[error(
+        "このデータベースは新しい版のサーバーで作られています(スキーマ {found}、この版は {known} まで)。新しい版を使ってください。 / The database was written by a newer todoke-server (schema {found}; this binary knows up to {known}): run a newer binary."
+    )]
+    NewerSchema { found: i64, known: i64 },
     #[error("unsupported database address {0:?} (a file path or postgres://…)")]
     BadUrl(String),
 }
@@ -107,6 +111,32 @@ pub trait Tx {
     }
 }
 
+/// `INSERT INTO table (cols) VALUES (…), (…), …`: many rows in a few
+/// statements (one round trip each), chunked under both backends' limits on
+/// bound parameters.
+pub fn insert_rows(tx: &mut dyn Tx, table: &str, cols: &[&str], rows: &[Vec<Val>]) -> Result<(), DbError> {
+    let per_chunk = (30_000 / cols.len().max(1)).max(1);
+    for chunk in rows.chunks(per_chunk) {
+        let mut sql = format!("INSERT INTO {table} ({}) VALUES ", cols.join(", "));
+        let mut params = Vec::with_capacity(chunk.len() * cols.len());
+        for (i, row) in chunk.iter().enumerate() {
+            debug_assert_eq!(row.len(), cols.len());
+            sql.push_str(if i == 0 { "(" } else { ", (" });
+            for j in 0..row.len() {
+                if j > 0 {
+                    sql.push_str(", ");
+                }
+                params.push(row[j].clone());
+                sql.push('$');
+                sql.push_str(&params.len().to_string());
+            }
+            sql.push(')');
+        }
+        tx.exec(&sql, &params)?;
+    }
+    Ok(())
+}
+
 type PgPool = r2d2::Pool<PostgresConnectionManager<NoTls>>;
 
 /// The server's database.
@@ -131,6 +161,9 @@ impl Drop for PgHandle {
     }
 }
 
+/// PostgreSQL connections per server process.
+pub const POOL_SIZE: u32 = 16;
+
 const ADVISORY_WRITER_LOCK: i64 = 0x7464_6b65; // "tdke"
 
 impl Db {
@@ -139,7 +172,7 @@ impl Db {
         let db = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let config = url.parse().map_err(|_| DbError::BadUrl(url.to_string()))?;
             let manager = PostgresConnectionManager::new(config, NoTls);
-            let pool = r2d2::Pool::builder().max_size(16).build(manager)?;
+            let pool = r2d2::Pool::builder().max_size(POOL_SIZE).build(manager)?;
             Db::Postgres(Arc::new(PgHandle(Some(pool))))
         } else if url.is_empty() {
             return Err(DbError::BadUrl(url.to_string()));

@@ -30,7 +30,11 @@ pub enum ApiError {
 
 impl From<DbError> for ApiError {
     fn from(e: DbError) -> Self {
-        ApiError::Internal(e.to_string())
+        match e {
+            // No connection came free in time: overload, answered like the concurrency limit.
+            DbError::Pool(_) => ApiError::Busy,
+            e => ApiError::Internal(e.to_string()),
+        }
     }
 }
 

@@ -10,6 +10,7 @@ pub mod audit;
 pub mod auth;
 pub mod cases;
 pub mod cli;
+pub mod conflicts;
 pub mod credentials;
 pub mod db;
 pub mod demo;
@@ -19,6 +20,7 @@ pub mod openapi;
 pub mod reports;
 pub mod schema;
 pub mod scope;
+pub mod scratch_pg;
 pub mod sync;
 pub mod transport;
 
@@ -44,7 +46,21 @@ pub struct AppState {
     pub clock: Clock,
     /// Requests served at once; beyond it, 429 with Retry-After.
     pub limiter: Arc<Semaphore>,
+    /// Push batches take turns here before they take a database connection:
+    /// they are single writers anyway (`Tx::lock_writers`), and waiting here
+    /// keeps the connection pool free for sign-ins and pulls.
+    pub writer_turn: Arc<tokio::sync::Mutex<()>>,
+    /// Storage calls under way at once (the connection pool's size): the rest
+    /// wait here, as tasks, not on blocking threads (which would leave none
+    /// for the call that holds the writer's turn).
+    pub db_slots: Arc<Semaphore>,
+    /// Pushes admitted (running or waiting for their turn); beyond
+    /// [`MAX_QUEUED_PUSHES`] a push is answered 429 at once rather than held
+    /// (its body in memory) behind the writer.
+    pub push_queue: Arc<Semaphore>,
 }
+
+pub const MAX_QUEUED_PUSHES: usize = 32;
 
 /// Access tokens live 15 minutes; refresh tokens 30 days, bound to one device.
 pub const ACCESS_TTL_SECS: i64 = 15 * 60;
@@ -55,7 +71,14 @@ pub const DEFAULT_CONCURRENCY: usize = 256;
 
 impl AppState {
     pub fn new(db: Db) -> AppState {
-        AppState { db, clock: Arc::new(Utc::now), limiter: Arc::new(Semaphore::new(DEFAULT_CONCURRENCY)) }
+        AppState {
+            db,
+            clock: Arc::new(Utc::now),
+            limiter: Arc::new(Semaphore::new(DEFAULT_CONCURRENCY)),
+            writer_turn: Arc::new(tokio::sync::Mutex::new(())),
+            db_slots: Arc::new(Semaphore::new(db::POOL_SIZE as usize)),
+            push_queue: Arc::new(Semaphore::new(MAX_QUEUED_PUSHES)),
+        }
     }
 
     pub fn now(&self) -> DateTime<Utc> {
@@ -64,6 +87,7 @@ impl AppState {
 
     /// Runs storage work on a blocking thread (the store is synchronous).
     pub async fn run<T: Send + 'static>(&self, f: impl FnOnce(&Db) -> Result<T, ApiError> + Send + 'static) -> Result<T, ApiError> {
+        let _slot = self.db_slots.acquire().await.map_err(ApiError::internal)?;
         let db = self.db.clone();
         tokio::task::spawn_blocking(move || f(&db)).await.map_err(ApiError::internal)?
     }
@@ -81,6 +105,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/reports/{name}"),
     ("post", "/api/sync/push"),
     ("get", "/api/sync/pull"),
+    ("get", "/api/conflicts"),
 ];
 
 pub fn app(state: AppState) -> Router {
@@ -89,6 +114,7 @@ pub fn app(state: AppState) -> Router {
         .merge(cases::router())
         .merge(reports::router())
         .merge(sync::router())
+        .merge(conflicts::router())
         .route_layer(middleware::from_fn_with_state(state.clone(), overload));
     Router::new().route("/healthz", get(|| async { "ok" })).merge(openapi::router()).merge(api).with_state(state)
 }

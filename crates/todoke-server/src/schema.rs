@@ -13,6 +13,8 @@ const TABLES: &[&str] = &[
     "CREATE TABLE IF NOT EXISTS session (id TEXT PRIMARY KEY, staff_id TEXT NOT NULL, device_id TEXT NOT NULL,
         access_hash TEXT NOT NULL UNIQUE, access_expires BIGINT NOT NULL, refresh_hash TEXT NOT NULL UNIQUE,
         refresh_expires BIGINT NOT NULL, revoked BIGINT NOT NULL)",
+    // Refresh tokens already rotated away (hashed): presented again, they end their session.
+    "CREATE TABLE IF NOT EXISTS refresh_used (hash TEXT PRIMARY KEY, session_id TEXT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS counter (name TEXT PRIMARY KEY, value BIGINT NOT NULL)",
     // The authoritative records (cases, observations) as JSON documents;
     // `versions` is {field path: [server_seq, author]}, the field versions of SYNC.md.
@@ -22,6 +24,7 @@ const TABLES: &[&str] = &[
     "CREATE INDEX IF NOT EXISTS record_case ON record (case_id)",
     // Which organisations may see a case now (see scope.rs), kept with every write.
     "CREATE TABLE IF NOT EXISTS case_access (case_id TEXT NOT NULL, org TEXT NOT NULL, PRIMARY KEY (org, case_id))",
+    "CREATE INDEX IF NOT EXISTS case_access_case ON case_access (case_id)",
     // One row per scope (organisation) per change: a pull reads its own scope in seq order.
     "CREATE TABLE IF NOT EXISTS change_log (scope TEXT NOT NULL, server_seq BIGINT NOT NULL, case_id TEXT NOT NULL,
         body TEXT NOT NULL, PRIMARY KEY (scope, server_seq))",
@@ -36,7 +39,21 @@ const TABLES: &[&str] = &[
     "CREATE TABLE IF NOT EXISTS audit_head (id BIGINT PRIMARY KEY, seq BIGINT NOT NULL, hash TEXT NOT NULL)",
 ];
 
+/// The schema this binary reads and writes. 1: before versioning; 2:
+/// `schema_version`, `refresh_used`, the `case_access (case_id)` index.
+pub const SCHEMA_VERSION: i64 = 2;
+
+/// Brings the database to [`SCHEMA_VERSION`]; refuses one written by a newer
+/// binary (it could hold what this one would misread or lose).
 pub fn migrate(tx: &mut dyn Tx) -> Result<(), DbError> {
+    tx.exec("CREATE TABLE IF NOT EXISTS schema_version (id BIGINT PRIMARY KEY, version BIGINT NOT NULL)", &[])?;
+    let found = match tx.query_opt("SELECT version FROM schema_version WHERE id = 1", &[])? {
+        Some(r) => Some(r[0].int()?),
+        None => None,
+    };
+    if let Some(v) = found.filter(|v| *v > SCHEMA_VERSION) {
+        return Err(DbError::NewerSchema { found: v, known: SCHEMA_VERSION });
+    }
     for sql in TABLES {
         tx.exec(sql, &[])?;
     }
@@ -45,13 +62,17 @@ pub fn migrate(tx: &mut dyn Tx) -> Result<(), DbError> {
             tx.exec("INSERT INTO counter (name, value) VALUES ($1, 0)", &[name.into()])?;
         }
     }
+    if found.is_none() {
+        tx.exec("INSERT INTO schema_version (id, version) VALUES (1, $1)", &[SCHEMA_VERSION.into()])?;
+    } else if found != Some(SCHEMA_VERSION) {
+        tx.exec("UPDATE schema_version SET version = $1 WHERE id = 1", &[SCHEMA_VERSION.into()])?;
+    }
     Ok(())
 }
 
 /// The next `n` values of a counter. The row stays locked until commit, so
 /// numbers are handed out in commit order.
 pub fn next_values(tx: &mut dyn Tx, name: &str, n: i64) -> Result<i64, DbError> {
-    tx.exec("UPDATE counter SET value = value + $1 WHERE name = $2", &[n.into(), name.into()])?;
-    let row = tx.query("SELECT value FROM counter WHERE name = $1", &[name.into()])?;
+    let row = tx.query("UPDATE counter SET value = value + $1 WHERE name = $2 RETURNING value", &[n.into(), name.into()])?;
     row.first().ok_or_else(|| DbError::Type(format!("counter {name} missing")))?[0].int()
 }

@@ -6,7 +6,7 @@
 //! health centres (the prefecture). A local lab reads (for quality checks) what
 //! the prefecture over it sees. The nation sees aggregates only.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use todoke_domain::case::Jurisdiction;
 
@@ -81,8 +81,17 @@ pub enum Access {
     Write,
 }
 
+/// Organisation → (parent, parent's kind), as read so far in one unit of work.
+pub type Parents = HashMap<String, Option<(String, String)>>;
+
 /// The organisations a case with this jurisdiction is visible to.
 pub fn case_orgs(tx: &mut dyn Tx, j: &Jurisdiction) -> Result<BTreeSet<String>, DbError> {
+    case_orgs_cached(tx, j, &mut Parents::new())
+}
+
+/// [`case_orgs`], remembering the organisation tree in `parents` (a push
+/// batch asks about the same few health centres again and again).
+pub fn case_orgs_cached(tx: &mut dyn Tx, j: &Jurisdiction, parents: &mut Parents) -> Result<BTreeSet<String>, DbError> {
     let mut orgs = BTreeSet::new();
     let centres = std::iter::once(&j.responsible_health_centre).chain(j.related_health_centres.iter());
     for hc in centres.filter(|c| !c.is_empty()) {
@@ -91,12 +100,22 @@ pub fn case_orgs(tx: &mut dyn Tx, j: &Jurisdiction) -> Result<BTreeSet<String>, 
         // Up the tree, short of the nation (it sees aggregates only); bounded,
         // so that a cycle in bad data cannot hang a request.
         for _ in 0..8 {
-            let up = tx.query_opt(
-                "SELECT o.parent, p.kind FROM org o JOIN org p ON p.code = o.parent WHERE o.code = $1",
-                &[current.as_str().into()],
-            )?;
-            let Some(row) = up else { break };
-            let (parent, kind) = (row[0].text()?, row[1].text()?);
+            let up = match parents.get(&current) {
+                Some(known) => known.clone(),
+                None => {
+                    let row = tx.query_opt(
+                        "SELECT o.parent, p.kind FROM org o JOIN org p ON p.code = o.parent WHERE o.code = $1",
+                        &[current.as_str().into()],
+                    )?;
+                    let up = match row {
+                        Some(r) => Some((r[0].text()?, r[1].text()?)),
+                        None => None,
+                    };
+                    parents.insert(current.clone(), up.clone());
+                    up
+                }
+            };
+            let Some((parent, kind)) = up else { break };
             if kind == OrgKind::Nation.code() {
                 break;
             }

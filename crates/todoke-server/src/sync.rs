@@ -12,14 +12,15 @@
 //! change-log row per organisation that sees it, so a transfer of 担当保健所
 //! sends the case whole to the new scope and `scope_left` to the old one.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use axum::extract::{DefaultBodyLimit, State};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
-use todoke_domain::case::Case;
+use todoke_domain::case::{Case, Jurisdiction};
+use todoke_domain::cluster::Cluster;
 use todoke_domain::diff::{apply_to_value, value_changes, FieldChange};
 use todoke_domain::observation::Observation;
 use todoke_protocol::{
@@ -28,10 +29,9 @@ use todoke_protocol::{
 };
 use uuid::Uuid;
 
-use crate::db::{DbError, Tx};
+use crate::db::{insert_rows, DbError, Tx, Val};
 use crate::extract::{Body, Params};
-use crate::schema::next_values;
-use crate::scope::{case_access, case_orgs, pull_scope, Access, Principal};
+use crate::scope::{case_access, case_orgs_cached, pull_scope, Access, Parents, Principal};
 use crate::{audit, ApiError, AppState};
 
 pub const MAX_OPS_PER_PUSH: usize = 1000;
@@ -56,6 +56,8 @@ async fn push(State(state): State<AppState>, who: Principal, Body(req): Body<Pus
     if req.ops.len() > MAX_OPS_PER_PUSH {
         return Err(ApiError::invalid("ops", "max_1000", "1回の送信は1000件までです。", "At most 1000 operations per push."));
     }
+    let Ok(_admitted) = state.push_queue.clone().try_acquire_owned() else { return Err(ApiError::Busy) };
+    let _turn = state.writer_turn.lock().await;
     let now = state.now();
     let results = state.run(move |db| db.tx(|tx| push_batch(tx, &who, now, &req.ops))).await?;
     Ok(Json(PushResponse { results }))
@@ -63,21 +65,102 @@ async fn push(State(state): State<AppState>, who: Principal, Body(req): Body<Pus
 
 /// Applies a batch in the caller's transaction.
 pub fn push_batch(tx: &mut dyn Tx, who: &Principal, now: DateTime<Utc>, ops: &[Op]) -> Result<Vec<OpResult>, ApiError> {
-    tx.lock_writers()?;
+    let mut b = Batch::begin(tx, now)?;
+    // Ops applied before (a re-send after a lost answer): their stored results.
+    let mut done = applied_before(tx, ops)?;
     let mut results = Vec::with_capacity(ops.len());
     for op in ops {
-        let id = op.op_id.to_string();
-        if let Some(row) = tx.query_opt("SELECT result FROM applied_op WHERE op_id = $1", &[id.as_str().into()])? {
-            let status: OpStatus = serde_json::from_str(&row[0].text()?).map_err(ApiError::internal)?;
-            results.push(OpResult { op_id: op.op_id, status });
+        if let Some(status) = done.get(&op.op_id) {
+            results.push(OpResult { op_id: op.op_id, status: status.clone() });
             continue;
         }
-        let status = apply_op(tx, who, now, op)?;
+        let status = apply_op(tx, &mut b, who, op)?;
         let stored = serde_json::to_string(&status).map_err(ApiError::internal)?;
-        tx.exec("INSERT INTO applied_op (op_id, result) VALUES ($1, $2)", &[id.into(), stored.into()])?;
+        b.applied.push(vec![op.op_id.to_string().into(), stored.into()]);
+        done.insert(op.op_id, status.clone());
         results.push(OpResult { op_id: op.op_id, status });
     }
+    b.finish(tx)?;
     Ok(results)
+}
+
+fn applied_before(tx: &mut dyn Tx, ops: &[Op]) -> Result<HashMap<Uuid, OpStatus>, ApiError> {
+    let mut done = HashMap::new();
+    for chunk in ops.chunks(500) {
+        let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let ids: Vec<Val> = chunk.iter().map(|op| op.op_id.to_string().into()).collect();
+        let sql = format!("SELECT op_id, result FROM applied_op WHERE op_id IN ({})", marks.join(", "));
+        for r in tx.query(&sql, &ids)? {
+            let id = Uuid::parse_str(&r[0].text()?).map_err(ApiError::internal)?;
+            done.insert(id, serde_json::from_str(&r[1].text()?).map_err(ApiError::internal)?);
+        }
+    }
+    Ok(done)
+}
+
+/// One push batch: the only writer while it runs, so it holds the change
+/// counter in memory; what it writes to tables nothing reads meanwhile
+/// (change log, applied ops, audit) goes at its end in multi-row INSERTs.
+struct Batch {
+    now: DateTime<Utc>,
+    start_seq: i64,
+    seq: i64,
+    log: Vec<Vec<Val>>,
+    applied: Vec<Vec<Val>>,
+    audit: audit::Entries,
+    parents: Parents,
+}
+
+impl Batch {
+    fn begin(tx: &mut dyn Tx, now: DateTime<Utc>) -> Result<Batch, ApiError> {
+        tx.lock_writers()?;
+        let seq = tx
+            .query("SELECT value FROM counter WHERE name = 'change'", &[])?
+            .first()
+            .ok_or_else(|| ApiError::internal("no change counter"))?[0]
+            .int()?;
+        Ok(Batch {
+            now,
+            start_seq: seq,
+            seq,
+            log: Vec::new(),
+            applied: Vec::new(),
+            audit: audit::Entries::default(),
+            parents: Parents::new(),
+        })
+    }
+
+    fn next_seq(&mut self) -> i64 {
+        self.seq += 1;
+        self.seq
+    }
+
+    fn log(&mut self, scope: &str, change: &Change, case_id: &str) -> Result<(), ApiError> {
+        self.log_to(std::iter::once(scope), change, case_id)
+    }
+
+    /// One change for several scopes, serialised once.
+    fn log_to<'s>(&mut self, scopes: impl IntoIterator<Item = &'s str>, change: &Change, case_id: &str) -> Result<(), ApiError> {
+        let body = serde_json::to_string(change).map_err(ApiError::internal)?;
+        for scope in scopes {
+            self.log.push(vec![scope.into(), change.server_seq().into(), case_id.into(), body.as_str().into()]);
+        }
+        Ok(())
+    }
+
+    fn audit(&mut self, who: &Principal, action: &str, entity: &str, entity_id: &str) {
+        self.audit.add(self.now, who, action, entity, entity_id);
+    }
+
+    fn finish(self, tx: &mut dyn Tx) -> Result<(), ApiError> {
+        if self.seq != self.start_seq {
+            tx.exec("UPDATE counter SET value = $1 WHERE name = 'change'", &[self.seq.into()])?;
+        }
+        insert_rows(tx, "change_log", &["scope", "server_seq", "case_id", "body"], &self.log)?;
+        insert_rows(tx, "applied_op", &["op_id", "result"], &self.applied)?;
+        self.audit.write(tx)?;
+        Ok(())
+    }
 }
 
 fn rejected(code: &str, ja: impl Into<String>, en: impl Into<String>) -> OpStatus {
@@ -96,12 +179,14 @@ fn author(who: &Principal) -> String {
     format!("{}@{}/{}", who.login, who.org, who.device_id)
 }
 
-fn apply_op(tx: &mut dyn Tx, who: &Principal, now: DateTime<Utc>, op: &Op) -> Result<OpStatus, ApiError> {
+fn apply_op(tx: &mut dyn Tx, b: &mut Batch, who: &Principal, op: &Op) -> Result<OpStatus, ApiError> {
     match (op.entity.as_str(), op.kind.as_str()) {
-        ("case", kind::CASE_CREATE) => create_case(tx, who, now, op),
-        ("case", kind::CASE_UPDATE) => update_case(tx, who, now, op),
-        ("observation", kind::OBSERVATION_ADD) => add_observation(tx, who, now, op),
-        ("conflict", kind::CONFLICT_RESOLVE) => resolve_conflict(tx, who, now, op),
+        ("case", kind::CASE_CREATE) => create_whole(tx, b, who, op, Whole::Case),
+        ("case", kind::CASE_UPDATE) => update_whole(tx, b, who, op, Whole::Case),
+        ("cluster", CLUSTER_CREATE) => create_whole(tx, b, who, op, Whole::Cluster),
+        ("cluster", CLUSTER_UPDATE) => update_whole(tx, b, who, op, Whole::Cluster),
+        ("observation", kind::OBSERVATION_ADD) => add_observation(tx, b, who, op),
+        ("conflict", kind::CONFLICT_RESOLVE) => resolve_conflict(tx, b, who, op),
         _ => Ok(rejected(
             "unknown_kind",
             format!("サーバーが扱えない操作です({} / {})。アプリを更新してください。", op.entity, op.kind),
@@ -128,10 +213,15 @@ fn stored_orgs(tx: &mut dyn Tx, case_id: &str) -> Result<BTreeSet<String>, DbErr
 /// Field path → (server_seq, author) of its last write.
 type Versions = BTreeMap<String, (i64, String)>;
 
-fn load_versions(tx: &mut dyn Tx, entity: &str, id: &str) -> Result<Versions, ApiError> {
-    match tx.query_opt("SELECT versions FROM record WHERE entity = $1 AND entity_id = $2", &[entity.into(), id.into()])? {
-        Some(r) => serde_json::from_str(&r[0].text()?).map_err(ApiError::internal),
-        None => Ok(Versions::new()),
+/// A record's document, last sequence number and field versions, in one read.
+fn record_state(tx: &mut dyn Tx, entity: &str, id: &str) -> Result<Option<(Value, i64, Versions)>, ApiError> {
+    match tx.query_opt("SELECT doc, last_seq, versions FROM record WHERE entity = $1 AND entity_id = $2", &[entity.into(), id.into()])? {
+        Some(r) => Ok(Some((
+            serde_json::from_str(&r[0].text()?).map_err(ApiError::internal)?,
+            r[1].int()?,
+            serde_json::from_str(&r[2].text()?).map_err(ApiError::internal)?,
+        ))),
+        None => Ok(None),
     }
 }
 
@@ -141,15 +231,17 @@ fn seqs(versions: &Versions) -> BTreeMap<String, i64> {
 
 /// A new record's versions: one per top-level field, the granularity at which
 /// a desk looks a path's version up (`tests[x].result` → `tests`).
-fn initial_versions(doc: &Value, seq: i64, author: &str) -> Result<String, ApiError> {
-    let versions: Versions = doc
-        .as_object()
+fn initial_versions(doc: &Value, seq: i64, author: &str) -> Versions {
+    doc.as_object()
         .into_iter()
         .flat_map(|o| o.keys())
         .filter(|k| k.as_str() != "updated_at")
         .map(|k| (k.clone(), (seq, author.to_string())))
-        .collect();
-    serde_json::to_string(&versions).map_err(ApiError::internal)
+        .collect()
+}
+
+fn versions_text(versions: &Versions) -> Result<String, ApiError> {
+    serde_json::to_string(versions).map_err(ApiError::internal)
 }
 
 /// Is `inner` the path `outer` or inside it? (`tests[x].result` is inside `tests[x]` and ``.)
@@ -166,15 +258,6 @@ fn current_version(versions: &BTreeMap<String, i64>, path: &str) -> (i64, Option
         .max_by_key(|(_, v)| **v)
         .map(|(p, v)| (*v, Some(p.clone())))
         .unwrap_or((0, None))
-}
-
-fn log_change(tx: &mut dyn Tx, scope: &str, change: &Change, case_id: &str) -> Result<(), ApiError> {
-    let body = serde_json::to_string(change).map_err(ApiError::internal)?;
-    tx.exec(
-        "INSERT INTO change_log (scope, server_seq, case_id, body) VALUES ($1, $2, $3, $4)",
-        &[scope.into(), change.server_seq().into(), case_id.into(), body.into()],
-    )?;
-    Ok(())
 }
 
 fn put_of(tx: &mut dyn Tx, entity: &str, id: &str) -> Result<Option<Change>, ApiError> {
@@ -194,65 +277,123 @@ fn put_of(tx: &mut dyn Tx, entity: &str, id: &str) -> Result<Option<Change>, Api
     }))
 }
 
-fn create_case(tx: &mut dyn Tx, who: &Principal, now: DateTime<Utc>, op: &Op) -> Result<OpStatus, ApiError> {
-    let case: Case = match op.payload.get("case").cloned().map(serde_json::from_value) {
-        Some(Ok(c)) => c,
-        Some(Err(e)) => return Ok(invalid_payload("患者等の記録 (case)", e)),
-        None => return Ok(invalid_payload("case", "payload.case is missing")),
-    };
-    if case.id.to_string() != op.entity_id {
-        return Ok(invalid_payload("case", "case.id differs from entity_id"));
+/// Cluster ops (the desk's outbox sends them; additive to the protocol's `kind`).
+pub const CLUSTER_CREATE: &str = "cluster.create";
+pub const CLUSTER_UPDATE: &str = "cluster.update";
+
+/// Records kept whole and edited field by field: a case (its jurisdiction
+/// decides who sees it) and a cluster (集団感染; seen by its managing health
+/// centre and the organisations over it, like a case of that centre).
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Whole {
+    Case,
+    Cluster,
+}
+
+impl Whole {
+    fn entity(self) -> &'static str {
+        match self {
+            Whole::Case => "case",
+            Whole::Cluster => "cluster",
+        }
     }
-    let doc = serde_json::to_value(&case).map_err(ApiError::internal)?;
-    if let Some((existing, seq)) = record_doc(tx, "case", &op.entity_id)? {
+
+    /// The document as the server stores it, its id and the jurisdiction that
+    /// decides who sees it; or why it is not a valid record.
+    fn check(self, doc: Value) -> Result<(Value, Uuid, Jurisdiction), String> {
+        match self {
+            Whole::Case => {
+                let case: Case = serde_json::from_value(doc).map_err(|e| e.to_string())?;
+                let (id, j) = (case.id, case.jurisdiction.clone());
+                Ok((serde_json::to_value(&case).map_err(|e| e.to_string())?, id, j))
+            }
+            Whole::Cluster => {
+                let cluster: Cluster = serde_json::from_value(doc).map_err(|e| e.to_string())?;
+                if cluster.id.is_nil() || cluster.health_centre.is_empty() {
+                    return Err("a cluster needs an id and its health centre".into());
+                }
+                let j = Jurisdiction { responsible_health_centre: cluster.health_centre.clone(), ..Jurisdiction::default() };
+                Ok((serde_json::to_value(&cluster).map_err(|e| e.to_string())?, cluster.id, j))
+            }
+        }
+    }
+
+    fn unknown(self) -> OpStatus {
+        match self {
+            Whole::Case => rejected("unknown_case", "サーバーにない患者等への変更です。", "The case does not exist on the server."),
+            Whole::Cluster => {
+                rejected("unknown_cluster", "サーバーにない集団感染への変更です。", "The cluster does not exist on the server.")
+            }
+        }
+    }
+}
+
+fn create_whole(tx: &mut dyn Tx, b: &mut Batch, who: &Principal, op: &Op, kind: Whole) -> Result<OpStatus, ApiError> {
+    let entity = kind.entity();
+    let (doc, uid, jurisdiction) = match op.payload.get(entity).cloned().map(|d| kind.check(d)) {
+        Some(Ok(checked)) => checked,
+        Some(Err(e)) if kind == Whole::Case => return Ok(invalid_payload("患者等の記録 (case)", e)),
+        Some(Err(e)) => return Ok(invalid_payload("集団感染 (cluster)", e)),
+        None => return Ok(invalid_payload(entity, format!("payload.{entity} is missing"))),
+    };
+    if uid.to_string() != op.entity_id {
+        return Ok(invalid_payload(entity, format!("{entity}.id differs from entity_id")));
+    }
+    if let Some((existing, seq)) = record_doc(tx, entity, &op.entity_id)? {
         if existing == doc {
             return Ok(OpStatus::Applied { server_seq: seq });
         }
-        return Ok(rejected("already_exists", "同じIDの患者等が既に登録されています。", "A case with this id already exists."));
+        return Ok(rejected("already_exists", "同じIDの記録が既に登録されています。", "A record with this id already exists."));
     }
-    let orgs = case_orgs(tx, &case.jurisdiction)?;
+    let orgs = case_orgs_cached(tx, &jurisdiction, &mut b.parents)?;
     if case_access(who, &orgs) < Access::Write {
         return Ok(out_of_scope());
     }
-    let seq = next_values(tx, "change", 1)?;
-    let text = doc.to_string();
+    let seq = b.next_seq();
+    let versions = initial_versions(&doc, seq, &author(who));
     tx.exec(
-        "INSERT INTO record (entity, entity_id, case_id, doc, versions, created_seq, last_seq) VALUES ('case', $1, $2, $3, $4, $5, $6)",
+        "INSERT INTO record (entity, entity_id, case_id, doc, versions, created_seq, last_seq) VALUES ($1, $2, $3, $4, $5, $6, $7)",
         &[
+            entity.into(),
             op.entity_id.as_str().into(),
             op.entity_id.as_str().into(),
-            text.into(),
-            initial_versions(&doc, seq, &author(who))?.into(),
+            doc.to_string().into(),
+            versions_text(&versions)?.into(),
             seq.into(),
             seq.into(),
         ],
     )?;
-    for org in &orgs {
-        tx.exec("INSERT INTO case_access (case_id, org) VALUES ($1, $2)", &[op.entity_id.as_str().into(), org.into()])?;
-    }
-    let put = put_of(tx, "case", &op.entity_id)?.ok_or_else(|| ApiError::internal("record vanished"))?;
-    for org in &orgs {
-        log_change(tx, org, &put, &op.entity_id)?;
-    }
-    audit::append(tx, now, who, "create", "case", &op.entity_id)?;
+    let access: Vec<Vec<Val>> = orgs.iter().map(|org| vec![op.entity_id.as_str().into(), org.into()]).collect();
+    insert_rows(tx, "case_access", &["case_id", "org"], &access)?;
+    // A cluster is its own "case" for scope and the change log.
+    let put = Change::Put {
+        server_seq: seq,
+        entity: entity.into(),
+        entity_id: op.entity_id.clone(),
+        case_id: uid,
+        doc,
+        field_versions: seqs(&versions),
+    };
+    b.log_to(orgs.iter().map(String::as_str), &put, &op.entity_id)?;
+    b.audit(who, "create", entity, &op.entity_id);
     Ok(OpStatus::Applied { server_seq: seq })
 }
 
-fn update_case(tx: &mut dyn Tx, who: &Principal, now: DateTime<Utc>, op: &Op) -> Result<OpStatus, ApiError> {
+fn update_whole(tx: &mut dyn Tx, b: &mut Batch, who: &Principal, op: &Op, kind: Whole) -> Result<OpStatus, ApiError> {
+    let entity = kind.entity();
     let changes: Vec<FieldChange> = match op.payload.get("changes").cloned().map(serde_json::from_value) {
         Some(Ok(c)) => c,
         Some(Err(e)) => return Ok(invalid_payload("changes", e)),
         None => return Ok(invalid_payload("changes", "payload.changes is missing")),
     };
     let id = op.entity_id.as_str();
-    let Some((current, last_seq)) = record_doc(tx, "case", id)? else {
-        return Ok(rejected("unknown_case", "サーバーにない患者等への変更です。", "The case does not exist on the server."));
+    let Some((current, last_seq, mut all_versions)) = record_state(tx, entity, id)? else {
+        return Ok(kind.unknown());
     };
     let before = stored_orgs(tx, id)?;
     if case_access(who, &before) < Access::Write {
         return Ok(out_of_scope());
     }
-    let mut all_versions = load_versions(tx, "case", id)?;
     let versions = seqs(&all_versions);
     let authors: BTreeMap<String, String> = all_versions.iter().map(|(p, (_, a))| (p.clone(), a.clone())).collect();
     let mut doc = current.clone();
@@ -271,16 +412,16 @@ fn update_case(tx: &mut dyn Tx, who: &Principal, now: DateTime<Utc>, op: &Op) ->
         if probe == doc {
             continue; // the new value is already there
         }
-        // A change that would break the record is refused, never parked as a conflict.
-        match serde_json::from_value::<Case>(probe.clone()) {
-            Err(e) => return Ok(invalid_payload("changes", format!("{}: {e}", change.path))),
-            Ok(case) if case.id.to_string() != id => return Ok(invalid_payload("changes", "a case's id never changes")),
-            Ok(_) => {}
-        }
         if base >= cur || own_write {
             doc = probe;
             written.push(change.clone());
         } else {
+            // A change that would break the record is refused, never parked as a conflict.
+            match kind.check(probe.clone()) {
+                Err(e) => return Ok(invalid_payload("changes", format!("{}: {e}", change.path))),
+                Ok((_, uid, _)) if uid.to_string() != id => return Ok(invalid_payload("changes", "a record's id never changes")),
+                Ok(_) => {}
+            }
             // What the server has there now: the value the client's change would replace.
             let server_value = value_changes(&probe, &doc)
                 .into_iter()
@@ -290,17 +431,29 @@ fn update_case(tx: &mut dyn Tx, who: &Principal, now: DateTime<Utc>, op: &Op) ->
             pending_conflicts.push((change.clone(), base, server_value));
         }
     }
-    match serde_json::from_value::<Case>(doc.clone()) {
-        Err(e) => return Ok(invalid_payload("changes", e)),
-        Ok(case) if case.id.to_string() != id => return Ok(invalid_payload("changes", "a case's id never changes")),
-        Ok(_) => {}
-    }
+    // The written changes, checked once together; if they break the record, name the first that does.
+    let checked = if written.is_empty() { None } else { Some(kind.check(doc.clone())) };
+    let checked = match checked {
+        Some(Err(e)) => {
+            let mut step = current.clone();
+            for change in &written {
+                let _ = apply_to_value(&mut step, std::slice::from_ref(change));
+                if let Err(e) = kind.check(step.clone()) {
+                    return Ok(invalid_payload("changes", format!("{}: {e}", change.path)));
+                }
+            }
+            return Ok(invalid_payload("changes", e));
+        }
+        Some(Ok((_, uid, _))) if uid.to_string() != id => return Ok(invalid_payload("changes", "a record's id never changes")),
+        Some(Ok((_, uid, jurisdiction))) => Some((uid, jurisdiction)),
+        None => None,
+    };
     let seq = if written.is_empty() && pending_conflicts.is_empty() {
         return Ok(OpStatus::Applied { server_seq: last_seq });
     } else if written.is_empty() {
         last_seq
     } else {
-        next_values(tx, "change", 1)?
+        b.next_seq()
     };
     let me = author(who);
     let mut conflicts = Vec::new();
@@ -309,7 +462,7 @@ fn update_case(tx: &mut dyn Tx, who: &Principal, now: DateTime<Utc>, op: &Op) ->
         let server_author = current_version(&versions, &change.path).1.and_then(|h| authors.get(&h).cloned()).unwrap_or_default();
         tx.exec(
             "INSERT INTO conflict (id, entity, entity_id, field, base_seq, server_value, client_value, server_author, client_author, status, server_seq)
-             VALUES ($1, 'case', $2, $3, $4, $5, $6, $7, $8, 'open', $9)",
+             VALUES ($1, $10, $2, $3, $4, $5, $6, $7, $8, 'open', $9)",
             &[
                 conflict_id.to_string().into(),
                 id.into(),
@@ -320,6 +473,7 @@ fn update_case(tx: &mut dyn Tx, who: &Principal, now: DateTime<Utc>, op: &Op) ->
                 server_author.into(),
                 me.as_str().into(),
                 seq.into(),
+                entity.into(),
             ],
         )?;
         conflicts.push(FieldConflict { field: change.path, server_value, client_value: change.new, conflict_id });
@@ -327,9 +481,9 @@ fn update_case(tx: &mut dyn Tx, who: &Principal, now: DateTime<Utc>, op: &Op) ->
     // Every desk that sees the case learns of its open conflicts.
     for c in &conflicts {
         if let Some(record) = conflict_record(tx, &c.conflict_id.to_string())? {
-            let change = Change::Conflict { server_seq: next_values(tx, "change", 1)?, conflict: record };
+            let change = Change::Conflict { server_seq: b.next_seq(), conflict: record };
             for org in &before {
-                log_change(tx, org, &change, id)?;
+                b.log(org, &change, id)?;
             }
         }
     }
@@ -338,30 +492,33 @@ fn update_case(tx: &mut dyn Tx, who: &Principal, now: DateTime<Utc>, op: &Op) ->
             all_versions.insert(change.path.clone(), (seq, me.clone()));
         }
         tx.exec(
-            "UPDATE record SET doc = $1, last_seq = $2, versions = $3 WHERE entity = 'case' AND entity_id = $4",
-            &[doc.to_string().into(), seq.into(), serde_json::to_string(&all_versions).map_err(ApiError::internal)?.into(), id.into()],
+            "UPDATE record SET doc = $1, last_seq = $2, versions = $3 WHERE entity = $4 AND entity_id = $5",
+            &[
+                doc.to_string().into(),
+                seq.into(),
+                serde_json::to_string(&all_versions).map_err(ApiError::internal)?.into(),
+                entity.into(),
+                id.into(),
+            ],
         )?;
-        let case: Case = serde_json::from_value(doc).map_err(ApiError::internal)?;
-        let after = case_orgs(tx, &case.jurisdiction)?;
-        let case_uuid = case.id;
+        let (case_uuid, jurisdiction) = checked.ok_or_else(|| ApiError::internal("written changes unchecked"))?;
+        let after = case_orgs_cached(tx, &jurisdiction, &mut b.parents)?;
         let patch = Change::Patch {
             server_seq: seq,
-            entity: "case".into(),
+            entity: entity.into(),
             entity_id: id.into(),
             case_id: case_uuid,
             changes: written.clone(),
             op_id: Some(op.op_id),
         };
-        for org in before.intersection(&after) {
-            log_change(tx, org, &patch, id)?;
-        }
+        b.log_to(before.intersection(&after).map(String::as_str), &patch, id)?;
         for org in before.difference(&after) {
             tx.exec("DELETE FROM case_access WHERE case_id = $1 AND org = $2", &[id.into(), org.into()])?;
-            log_change(tx, org, &Change::ScopeLeft { server_seq: seq, case_id: case_uuid }, id)?;
+            b.log(org, &Change::ScopeLeft { server_seq: seq, case_id: case_uuid }, id)?;
         }
         let entering: Vec<&String> = after.difference(&before).collect();
         if !entering.is_empty() {
-            let put = put_of(tx, "case", id)?.ok_or_else(|| ApiError::internal("record vanished"))?;
+            let put = put_of(tx, entity, id)?.ok_or_else(|| ApiError::internal("record vanished"))?;
             let observations: Vec<String> = tx
                 .query("SELECT entity_id FROM record WHERE entity = 'observation' AND case_id = $1 ORDER BY created_seq", &[id.into()])?
                 .iter()
@@ -369,25 +526,25 @@ fn update_case(tx: &mut dyn Tx, who: &Principal, now: DateTime<Utc>, op: &Op) ->
                 .collect::<Result<_, _>>()?;
             for org in &entering {
                 tx.exec("INSERT INTO case_access (case_id, org) VALUES ($1, $2)", &[id.into(), org.as_str().into()])?;
-                log_change(tx, org, &put, id)?;
+                b.log(org, &put, id)?;
             }
             // The case's observations follow it, each at a sequence number of its own.
             for obs in observations {
-                let obs_seq = next_values(tx, "change", 1)?;
+                let obs_seq = b.next_seq();
                 if let Some(Change::Put { entity, entity_id, case_id, doc, field_versions, .. }) = put_of(tx, "observation", &obs)? {
                     let put = Change::Put { server_seq: obs_seq, entity, entity_id, case_id, doc, field_versions };
                     for org in &entering {
-                        log_change(tx, org, &put, id)?;
+                        b.log(org, &put, id)?;
                     }
                 }
             }
         }
     }
-    audit::append(tx, now, who, "update", "case", id)?;
+    b.audit(who, "update", entity, id);
     Ok(if conflicts.is_empty() { OpStatus::Applied { server_seq: seq } } else { OpStatus::Conflict { server_seq: seq, conflicts } })
 }
 
-fn add_observation(tx: &mut dyn Tx, who: &Principal, now: DateTime<Utc>, op: &Op) -> Result<OpStatus, ApiError> {
+fn add_observation(tx: &mut dyn Tx, b: &mut Batch, who: &Principal, op: &Op) -> Result<OpStatus, ApiError> {
     let obs: Observation = match op.payload.get("observation").cloned().map(serde_json::from_value) {
         Some(Ok(o)) => o,
         Some(Err(e)) => return Ok(invalid_payload("健康観察 (observation)", e)),
@@ -416,7 +573,7 @@ fn add_observation(tx: &mut dyn Tx, who: &Principal, now: DateTime<Utc>, op: &Op
     if case_access(who, &orgs) < Access::Write {
         return Ok(out_of_scope());
     }
-    let seq = next_values(tx, "change", 1)?;
+    let seq = b.next_seq();
     tx.exec(
         "INSERT INTO record (entity, entity_id, case_id, doc, versions, created_seq, last_seq)
          VALUES ('observation', $1, $2, $3, $4, $5, $6)",
@@ -424,20 +581,20 @@ fn add_observation(tx: &mut dyn Tx, who: &Principal, now: DateTime<Utc>, op: &Op
             op.entity_id.as_str().into(),
             case_id.as_str().into(),
             doc.to_string().into(),
-            initial_versions(&doc, seq, &author(who))?.into(),
+            versions_text(&initial_versions(&doc, seq, &author(who)))?.into(),
             seq.into(),
             seq.into(),
         ],
     )?;
     let put = put_of(tx, "observation", &op.entity_id)?.ok_or_else(|| ApiError::internal("record vanished"))?;
     for org in &orgs {
-        log_change(tx, org, &put, &case_id)?;
+        b.log(org, &put, &case_id)?;
     }
-    audit::append(tx, now, who, "create", "observation", &op.entity_id)?;
+    b.audit(who, "create", "observation", &op.entity_id);
     Ok(OpStatus::Applied { server_seq: seq })
 }
 
-fn conflict_record(tx: &mut dyn Tx, conflict_id: &str) -> Result<Option<ConflictRecord>, ApiError> {
+pub fn conflict_record(tx: &mut dyn Tx, conflict_id: &str) -> Result<Option<ConflictRecord>, ApiError> {
     let row = tx.query_opt(
         "SELECT c.id, c.entity, c.entity_id, r.case_id, c.field, c.base_seq, c.server_value, c.client_value, c.server_author, c.client_author, c.status
          FROM conflict c JOIN record r ON r.entity = c.entity AND r.entity_id = c.entity_id WHERE c.id = $1",
@@ -461,9 +618,14 @@ fn conflict_record(tx: &mut dyn Tx, conflict_id: &str) -> Result<Option<Conflict
     }))
 }
 
-/// A person chose a value: it is written like any edit (the chooser has seen
-/// both values), and the conflict closes for every desk.
-fn resolve_conflict(tx: &mut dyn Tx, who: &Principal, now: DateTime<Utc>, op: &Op) -> Result<OpStatus, ApiError> {
+/// A person chose a value, having seen the conflict's server value. If the
+/// field still holds that value (or the op names a base version at least the
+/// field's current one), the choice is written like any edit and the conflict
+/// closes for every desk. If the field has changed since — another edit,
+/// another resolution — the choice was not made against the current value: it
+/// becomes a new conflict (nothing is overwritten) and the old one is
+/// superseded.
+fn resolve_conflict(tx: &mut dyn Tx, b: &mut Batch, who: &Principal, op: &Op) -> Result<OpStatus, ApiError> {
     let Some(value) = op.payload.get("value").cloned() else {
         return Ok(invalid_payload("conflict.resolve", "payload.value is missing"));
     };
@@ -477,27 +639,47 @@ fn resolve_conflict(tx: &mut dyn Tx, who: &Principal, now: DateTime<Utc>, op: &O
     if record.status != "open" {
         return Ok(rejected("conflict_resolved", "この競合は既に解決されています。", "This conflict has already been resolved."));
     }
+    let Some((current, _, versions)) = record_state(tx, &record.entity, &record.entity_id)? else {
+        return Ok(rejected("unknown_case", "サーバーにない患者等への変更です。", "The case does not exist on the server."));
+    };
+    let (field_version, _) = current_version(&seqs(&versions), &record.field);
+    let shown = FieldChange { path: record.field.clone(), old: Value::Null, new: record.server_value.clone() };
+    let mut probe = current.clone();
+    let still_shown = apply_to_value(&mut probe, std::slice::from_ref(&shown)).is_ok() && probe == current;
+    let base = match op.base_versions.get(&record.field) {
+        Some(base) if *base >= field_version => i64::MAX,
+        Some(base) => *base,
+        None if still_shown => i64::MAX,
+        None => record.base_seq.min(field_version - 1).max(0),
+    };
     let edit = Op {
         op_id: op.op_id,
         seq: op.seq,
         entity: record.entity.clone(),
         entity_id: record.entity_id.clone(),
-        kind: kind::CASE_UPDATE.into(),
+        kind: if record.entity == "cluster" { CLUSTER_UPDATE.into() } else { kind::CASE_UPDATE.into() },
         payload: serde_json::json!({"changes": [FieldChange { path: record.field.clone(), old: record.server_value.clone(), new: value }]}),
-        base_versions: [(record.field.clone(), i64::MAX)].into(),
+        base_versions: [(record.field.clone(), base)].into(),
     };
-    let status = update_case(tx, who, now, &edit)?;
-    if matches!(status, OpStatus::Rejected { .. }) {
-        return Ok(status);
-    }
-    tx.exec("UPDATE conflict SET status = 'resolved' WHERE id = $1", &[op.entity_id.as_str().into()])?;
-    let resolved = conflict_record(tx, &op.entity_id)?.ok_or_else(|| ApiError::internal("conflict vanished"))?;
-    let seq = next_values(tx, "change", 1)?;
-    let change = Change::Conflict { server_seq: seq, conflict: resolved };
+    let kind = if record.entity == "cluster" { Whole::Cluster } else { Whole::Case };
+    let status = update_whole(tx, b, who, &edit, kind)?;
+    let closed_as = match &status {
+        OpStatus::Rejected { .. } => return Ok(status),
+        OpStatus::Conflict { .. } => "superseded",
+        _ => "resolved",
+    };
+    tx.exec("UPDATE conflict SET status = $1 WHERE id = $2", &[closed_as.into(), op.entity_id.as_str().into()])?;
+    let closed = conflict_record(tx, &op.entity_id)?.ok_or_else(|| ApiError::internal("conflict vanished"))?;
+    let seq = b.next_seq();
+    let change = Change::Conflict { server_seq: seq, conflict: closed };
     for org in stored_orgs(tx, &record.entity_id)? {
-        log_change(tx, &org, &change, &record.entity_id)?;
+        b.log(&org, &change, &record.entity_id)?;
     }
-    Ok(OpStatus::Applied { server_seq: seq })
+    b.audit(who, if closed_as == "resolved" { "resolve" } else { "resolve_stale" }, "conflict", &op.entity_id);
+    Ok(match status {
+        OpStatus::Conflict { conflicts, .. } => OpStatus::Conflict { server_seq: seq, conflicts },
+        _ => OpStatus::Applied { server_seq: seq },
+    })
 }
 
 /// Where a pull stands: in the initial snapshot (pinned at `upto`, after the
@@ -609,13 +791,15 @@ fn pull_page(
         }
     };
     let mut read = BTreeSet::new();
+    let mut entries = audit::Entries::default();
     for c in &changes {
         if let Change::Put { entity, entity_id, .. } | Change::Patch { entity, entity_id, .. } = c {
             if read.insert((entity.clone(), entity_id.clone())) {
-                audit::append(tx, now, who, "read", entity, entity_id)?;
+                entries.add(now, who, "read", entity, entity_id);
             }
         }
     }
+    entries.write(tx)?;
     Ok(PullResponse { changes, next_cursor: next.render(), has_more })
 }
 

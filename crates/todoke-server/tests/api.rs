@@ -29,6 +29,13 @@ both_backends!(
     a_restart_between_commit_and_answer_loses_nothing,
     a_real_desk_outbox_is_accepted_as_written,
     no_input_makes_a_server_error,
+    reused_refresh_token_revokes_the_family,
+    a_newer_schema_is_refused,
+    admin_changes_are_audited,
+    conflicts_are_listed_within_jurisdiction,
+    a_stale_resolution_becomes_a_new_conflict,
+    clusters_sync_within_the_managing_centres_scope,
+    pushes_queued_behind_the_writer_are_bounded,
 );
 
 async fn sign_in_refresh_and_logout(b: Backend) {
@@ -40,14 +47,13 @@ async fn sign_in_refresh_and_logout(b: Backend) {
     let refresh = v["refresh_token"].as_str().unwrap().to_string();
     assert_eq!(app.call(Method::GET, "/api/stats/cases", Some(&access), None).await.0, StatusCode::OK);
 
-    // Refresh rotates both tokens: the old refresh token no longer works.
+    // Refresh rotates both tokens.
     let (s, v, _) = app.call(Method::POST, "/api/auth/refresh", None, Some(json!({"refresh_token": refresh, "device_id": "desk-1"}))).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     let access2 = v["access_token"].as_str().unwrap().to_string();
     let refresh2 = v["refresh_token"].as_str().unwrap().to_string();
-    let (s, v, _) = app.call(Method::POST, "/api/auth/refresh", None, Some(json!({"refresh_token": refresh, "device_id": "desk-1"}))).await;
-    assert_eq!(s, StatusCode::UNAUTHORIZED);
-    assert_eq!(v["code"], "unauthenticated");
+    // (The rotated-away token presented again ends the whole session:
+    // reused_refresh_token_revokes_the_family.)
     assert_eq!(
         app.call(Method::GET, "/api/stats/cases", Some(&access), None).await.0,
         StatusCode::UNAUTHORIZED,
@@ -654,12 +660,15 @@ async fn commit_order_under_concurrent_pushes(b: Backend) {
     };
     let mut tasks = Vec::new();
     for w in 0..writers {
-        let (app, token) = (app.clone(), token.clone());
+        // Each writer is a server process of its own on the same database: only the
+        // database's writer lock orders them.
+        let (server, token) = (app.second_server().await, token.clone());
         tasks.push(tokio::spawn(async move {
             let mut ids = Vec::new();
             for i in 0..per_writer {
                 let id = Uuid::now_v7();
-                let (s, v) = app.push(&token, vec![create_op(&case_doc(id, "HC9901", &[], "", &format!("w{w} {i}")))]).await;
+                let body = json!({"desk_id": "d", "ops": [create_op(&case_doc(id, "HC9901", &[], "", &format!("w{w} {i}")))]});
+                let (s, v, _) = call_router(&server, Method::POST, "/api/sync/push", Some(&token), Some(body)).await;
                 assert_eq!(s, StatusCode::OK, "{v}");
                 assert_eq!(v["results"][0]["status"], "applied");
                 ids.push(id.to_string());
@@ -792,4 +801,289 @@ async fn no_input_makes_a_server_error(b: Backend) {
             }
         }
     }
+}
+
+async fn reused_refresh_token_revokes_the_family(b: Backend) {
+    let app = TestApp::new(b).await;
+    let (_, v) = app.try_login("ken", "desk-1").await;
+    let refresh1 = v["refresh_token"].as_str().unwrap().to_string();
+    let other = app.login("chuo").await; // another session, untouched
+    let refresh =
+        |token: String| app.call(Method::POST, "/api/auth/refresh", None, Some(json!({"refresh_token": token, "device_id": "desk-1"})));
+    let (s, v, _) = refresh(refresh1.clone()).await;
+    assert_eq!(s, StatusCode::OK);
+    let (access2, refresh2) = (v["access_token"].as_str().unwrap().to_string(), v["refresh_token"].as_str().unwrap().to_string());
+    assert_eq!(app.call(Method::GET, "/api/stats/cases", Some(&access2), None).await.0, StatusCode::OK);
+    // The rotated-away token comes back (a copy of it was stolen): the whole family ends.
+    let (s, v, _) = refresh(refresh1).await;
+    assert_eq!((s, v["code"].as_str().unwrap()), (StatusCode::UNAUTHORIZED, "unauthenticated"));
+    assert_eq!(app.call(Method::GET, "/api/stats/cases", Some(&access2), None).await.0, StatusCode::UNAUTHORIZED, "access revoked");
+    assert_eq!(refresh(refresh2).await.0, StatusCode::UNAUTHORIZED, "the newest refresh token too");
+    assert_eq!(app.call(Method::GET, "/api/sync/pull", Some(&other), None).await.0, StatusCode::OK, "other sessions live on");
+    let actions = app
+        .with_db(|db| db.tx(|tx| tx.query("SELECT staff, action FROM audit WHERE action = 'refresh_reuse_revoked'", &[])).unwrap())
+        .await;
+    assert_eq!(actions.len(), 1);
+    assert_eq!(actions[0][0].text().unwrap(), "ken");
+    // An unknown token is just refused (nothing to revoke).
+    assert_eq!(refresh("never-issued".into()).await.0, StatusCode::UNAUTHORIZED);
+}
+
+async fn a_newer_schema_is_refused(b: Backend) {
+    let app = TestApp::new(b).await;
+    let url = app.url.clone();
+    let (recorded, reopened) = app
+        .with_db(move |db| {
+            let v = db.tx(|tx| tx.query("SELECT version FROM schema_version", &[])).unwrap();
+            db.tx(|tx| tx.exec("UPDATE schema_version SET version = 999 WHERE id = 1", &[])).unwrap();
+            (v, todoke_server::Db::open(&url).map(|_| ()))
+        })
+        .await;
+    assert_eq!(recorded.len(), 1);
+    assert_eq!(recorded[0][0].int().unwrap(), todoke_server::schema::SCHEMA_VERSION);
+    match reopened {
+        Err(e @ todoke_server::db::DbError::NewerSchema { found: 999, .. }) => {
+            let text = e.to_string();
+            assert!(text.contains("新しい版") && text.contains("newer todoke-server"), "{text}");
+        }
+        other => panic!("a newer schema must be refused, got {:?}", other.err()),
+    }
+    // The same version (or an older one) opens.
+    let url = app.url.clone();
+    let again = app
+        .with_db(move |db| {
+            db.tx(|tx| tx.exec("UPDATE schema_version SET version = 1 WHERE id = 1", &[])).unwrap();
+            todoke_server::Db::open(&url).map(|_| ()).map_err(|e| e.to_string())
+        })
+        .await;
+    assert_eq!(again, Ok(()));
+}
+
+async fn admin_changes_are_audited(b: Backend) {
+    let app = TestApp::new(b).await;
+    let rows = app
+        .with_db(|db| {
+            todoke_server::accounts::reset_otp(db, "kita").unwrap();
+            todoke_server::accounts::disable_device(db, "lost-laptop").unwrap();
+            assert!(todoke_server::accounts::disable_user(db, "nobody").is_err());
+            db.tx(|tx| {
+                let rows =
+                    tx.query("SELECT staff, org, action, entity, entity_id FROM audit WHERE action LIKE 'admin.%' ORDER BY seq", &[])?;
+                assert_eq!(todoke_server::audit::verify(tx)?, Ok(tx.query("SELECT seq FROM audit", &[])?.len() as u64));
+                Ok::<_, todoke_server::db::DbError>(rows)
+            })
+            .unwrap()
+        })
+        .await;
+    let seen: Vec<(String, String, String)> =
+        rows.iter().map(|r| (r[2].text().unwrap(), r[3].text().unwrap(), r[4].text().unwrap())).collect();
+    for expected in [
+        ("admin.create-org", "org", "HC9901"),
+        ("admin.create-user", "staff", "chuo"),
+        ("admin.reset-otp", "staff", "kita"),
+        ("admin.disable-device", "device", "lost-laptop"),
+    ] {
+        assert!(seen.iter().any(|(a, e, i)| (a.as_str(), e.as_str(), i.as_str()) == expected), "{expected:?} in {seen:?}");
+    }
+    assert!(!seen.iter().any(|(_, _, i)| i == "nobody"), "a refused change leaves no entry");
+    assert!(rows.iter().all(|r| r[0].text().unwrap().starts_with("admin:")), "who: the operator");
+}
+
+/// A case of 中央 (related: 北) with an open conflict on basic.name; returns (case id, conflict id).
+async fn make_conflict(app: &TestApp, chuo: &str, kita: &str, n: u32) -> (Uuid, String) {
+    let id = Uuid::now_v7();
+    let (_, v) = app.push(chuo, vec![create_op(&case_doc(id, "HC9901", &["HC9902"], "", "山田 太郎"))]).await;
+    let seq = v["results"][0]["server_seq"].as_i64().unwrap();
+    let mine =
+        update_op(id, json!([{"path": "basic.name", "old": "山田 太郎", "new": format!("山田 太朗{n}")}]), json!({"basic.name": seq}));
+    assert_eq!(app.push(chuo, vec![mine]).await.1["results"][0]["status"], "applied");
+    let theirs =
+        update_op(id, json!([{"path": "basic.name", "old": "山田 太郎", "new": format!("山田 多郎{n}")}]), json!({"basic.name": seq}));
+    let (_, v) = app.push(kita, vec![theirs]).await;
+    assert_eq!(v["results"][0]["status"], "conflict", "{v}");
+    (id, v["results"][0]["conflicts"][0]["conflict_id"].as_str().unwrap().to_string())
+}
+
+fn resolve_op(conflict_id: &str, value: &str) -> Value {
+    json!({"op_id": Uuid::now_v7(), "seq": 9, "entity": "conflict", "entity_id": conflict_id, "kind": "conflict.resolve", "payload": {"value": value}})
+}
+
+async fn conflicts_are_listed_within_jurisdiction(b: Backend) {
+    let app = TestApp::new(b).await;
+    let (chuo, kita) = (app.login("chuo").await, app.login("kita").await);
+    let mut ids = Vec::new();
+    for n in 0..3 {
+        ids.push(make_conflict(&app, &chuo, &kita, n).await.1);
+    }
+    let list = |token: String, query: &'static str| {
+        let app = &app;
+        async move { app.call(Method::GET, &format!("/api/conflicts{query}"), Some(&token), None).await }
+    };
+    // Both values and both authors, for each desk that sees the case.
+    let (s, v, _) = list(kita.clone(), "").await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let listed = v["conflicts"].as_array().unwrap();
+    assert_eq!(listed.len(), 3);
+    assert_eq!(listed[0]["conflict_id"], ids[0].as_str());
+    assert_eq!(listed[0]["server_value"], "山田 太朗0");
+    assert_eq!(listed[0]["client_value"], "山田 多郎0");
+    assert!(listed[0]["server_author"].as_str().unwrap().starts_with("chuo@HC9901/"));
+    assert!(listed[0]["client_author"].as_str().unwrap().starts_with("kita@HC9902/"));
+    assert_eq!(listed[0]["status"], "open");
+    // Pages.
+    let (_, v, _) = list(chuo.clone(), "?limit=2").await;
+    assert_eq!(v["conflicts"].as_array().unwrap().len(), 2);
+    let cursor = v["next_cursor"].as_str().unwrap().to_string();
+    let (_, v, _) = app.call(Method::GET, &format!("/api/conflicts?limit=2&cursor={cursor}"), Some(&chuo), None).await;
+    assert_eq!(v["conflicts"].as_array().unwrap().len(), 1);
+    assert_eq!(v["conflicts"][0]["conflict_id"], ids[2].as_str());
+    assert!(v["next_cursor"].is_null());
+    // Prefecture and read-only staff see them; another prefecture's centre and the nation do not.
+    assert_eq!(list(app.login("ken").await, "").await.1["conflicts"].as_array().unwrap().len(), 3);
+    assert_eq!(list(app.login("chuo-viewer").await, "").await.1["conflicts"].as_array().unwrap().len(), 3);
+    assert_eq!(list(app.login("hc98").await, "").await.1["conflicts"].as_array().unwrap().len(), 0);
+    assert_eq!(list(app.login("kuni").await, "").await.0, StatusCode::FORBIDDEN);
+    // Resolved ones are listed as such.
+    assert_eq!(app.push(&kita, vec![resolve_op(&ids[1], "山田 多郎1")]).await.1["results"][0]["status"], "applied");
+    let (_, v, _) = list(chuo.clone(), "?status=resolved").await;
+    assert_eq!(v["conflicts"].as_array().unwrap().len(), 1);
+    assert_eq!(v["conflicts"][0]["conflict_id"], ids[1].as_str());
+    assert_eq!(list(chuo.clone(), "").await.1["conflicts"].as_array().unwrap().len(), 2);
+    // Refusals name the field.
+    for bad in ["?status=maybe", "?limit=0", "?limit=501", "?cursor=nope"] {
+        let (s, v, _) = list(chuo.clone(), bad).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {v}");
+        assert!(v["message_ja"].is_string() && v["message_en"].is_string());
+    }
+    assert_eq!(app.call(Method::GET, "/api/conflicts", None, None).await.0, StatusCode::UNAUTHORIZED);
+    // Every listed conflict is an audited read, by whom it was listed.
+    let first = ids[0].clone();
+    let reads = app
+        .with_db(move |db| {
+            db.tx(|tx| {
+                tx.query("SELECT staff FROM audit WHERE action = 'read' AND entity = 'conflict' AND entity_id = $1", &[first.into()])
+            })
+            .unwrap()
+        })
+        .await;
+    let who: BTreeSet<String> = reads.iter().map(|r| r[0].text().unwrap()).collect();
+    assert_eq!(who, ["chuo", "chuo-viewer", "ken", "kita"].map(String::from).into());
+}
+
+async fn a_stale_resolution_becomes_a_new_conflict(b: Backend) {
+    let app = TestApp::new(b).await;
+    let (chuo, kita) = (app.login("chuo").await, app.login("kita").await);
+    let (id, cid) = make_conflict(&app, &chuo, &kita, 0).await;
+    // 中央 edits the name again, knowing the current version.
+    let (_, doc, _) = app.call(Method::GET, &format!("/api/cases/{id}"), Some(&chuo), None).await;
+    assert_eq!(doc["basic"]["name"], "山田 太朗0");
+    let later =
+        update_op(id, json!([{"path": "basic.name", "old": "山田 太朗0", "new": "山田 太一"}]), json!({"basic.name": i64::MAX / 2}));
+    assert_eq!(app.push(&chuo, vec![later]).await.1["results"][0]["status"], "applied");
+    // 北 resolves having seen only "山田 太朗0": not written over "山田 太一"; a new conflict instead.
+    let (_, v) = app.push(&kita, vec![resolve_op(&cid, "山田 多郎0")]).await;
+    let r = &v["results"][0];
+    assert_eq!(r["status"], "conflict", "{v}");
+    assert_eq!(r["conflicts"][0]["server_value"], "山田 太一");
+    assert_eq!(r["conflicts"][0]["client_value"], "山田 多郎0");
+    let (_, doc, _) = app.call(Method::GET, &format!("/api/cases/{id}"), Some(&chuo), None).await;
+    assert_eq!(doc["basic"]["name"], "山田 太一", "nothing overwritten");
+    let (_, v, _) = app.call(Method::GET, "/api/conflicts?status=superseded", Some(&chuo), None).await;
+    assert_eq!(v["conflicts"][0]["conflict_id"], cid.as_str());
+    let (_, v, _) = app.call(Method::GET, "/api/conflicts", Some(&chuo), None).await;
+    let open = v["conflicts"].as_array().unwrap();
+    assert_eq!(open.len(), 1);
+    let new_id = open[0]["conflict_id"].as_str().unwrap().to_string();
+    assert_ne!(new_id, cid);
+    // Resolving the new one, against the value it shows, writes.
+    assert_eq!(app.push(&kita, vec![resolve_op(&new_id, "山田 多郎0")]).await.1["results"][0]["status"], "applied");
+    let (_, doc, _) = app.call(Method::GET, &format!("/api/cases/{id}"), Some(&chuo), None).await;
+    assert_eq!(doc["basic"]["name"], "山田 多郎0");
+    // A resolution that names a base version older than the field's is stale too, even with the value unchanged.
+    let (_, cid2) = make_conflict(&app, &chuo, &kita, 1).await;
+    let mut op = resolve_op(&cid2, "山田 多郎1");
+    op["base_versions"] = json!({"basic.name": 1});
+    assert_eq!(app.push(&kita, vec![op]).await.1["results"][0]["status"], "conflict");
+}
+
+async fn clusters_sync_within_the_managing_centres_scope(b: Backend) {
+    let app = TestApp::new(b).await;
+    let (chuo, kita) = (app.login("chuo").await, app.login("kita").await);
+    let id = Uuid::now_v7();
+    let cluster = json!({"id": id, "name": "デモ高齢者施設", "setting": "高齢者施設", "place": "デモ市", "first_onset": "2026-11-01",
+                         "health_centre": "HC9901", "note": ""});
+    let create = json!({"op_id": Uuid::now_v7(), "seq": 1, "entity": "cluster", "entity_id": id, "kind": "cluster.create",
+                        "payload": {"cluster": cluster}, "base_versions": {}});
+    // Another centre may not create a cluster managed by 中央.
+    let mut foreign = create.clone();
+    foreign["op_id"] = json!(Uuid::now_v7());
+    assert_eq!(app.push(&kita, vec![foreign]).await.1["results"][0]["code"], "out_of_scope");
+    let (_, v) = app.push(&chuo, vec![create.clone()]).await;
+    assert_eq!(v["results"][0]["status"], "applied", "{v}");
+    let seq = v["results"][0]["server_seq"].as_i64().unwrap();
+    assert_eq!(app.push(&chuo, vec![create]).await.1["results"][0]["server_seq"], seq, "a re-send changes nothing");
+    // An edit, as the desk's outbox writes it; then a stale edit of the same field is a conflict.
+    let edit = |note: &str, base: i64| {
+        json!({"op_id": Uuid::now_v7(), "seq": 2, "entity": "cluster", "entity_id": id, "kind": "cluster.update",
+               "payload": {"changes": [{"path": "note", "old": "", "new": note}]}, "base_versions": {"note": base}})
+    };
+    assert_eq!(app.push(&chuo, vec![edit("5名", seq)]).await.1["results"][0]["status"], "applied");
+    let ken = app.login("ken").await;
+    let (_, v) = app.push(&ken, vec![edit("6名", seq)]).await;
+    assert_eq!(v["results"][0]["status"], "conflict", "{v}");
+    // A change that would break the record is refused.
+    let bad = json!({"op_id": Uuid::now_v7(), "seq": 3, "entity": "cluster", "entity_id": id, "kind": "cluster.update",
+                     "payload": {"changes": [{"path": "first_onset", "old": null, "new": "not a date"}]}, "base_versions": {}});
+    assert_eq!(app.push(&chuo, vec![bad]).await.1["results"][0]["code"], "invalid_payload");
+    // 中央 and the prefecture receive it; the other prefecture's centre does not.
+    for (token, sees) in [(chuo.clone(), true), (ken.clone(), true), (app.login("hc98").await, false)] {
+        let (changes, _, _) = pull_all(&app, &token, None, 100).await;
+        let got = changes.iter().find(|c| c["entity"] == "cluster" && c["entity_id"] == id.to_string());
+        assert_eq!(got.is_some(), sees, "{changes:?}");
+        if let Some(put) = got {
+            assert_eq!(put["doc"]["note"], "5名");
+            assert_eq!(put["doc"]["name"], "デモ高齢者施設");
+        }
+    }
+    // The conflict is listed for the managing centre.
+    let (_, v, _) = app.call(Method::GET, "/api/conflicts", Some(&chuo), None).await;
+    assert_eq!(v["conflicts"][0]["entity"], "cluster");
+    assert_eq!(v["conflicts"][0]["client_value"], "6名");
+}
+
+async fn pushes_queued_behind_the_writer_are_bounded(b: Backend) {
+    let app = std::sync::Arc::new(TestApp::new(b).await);
+    let token = app.login("chuo").await;
+    // The writer is busy (its turn held): pushes queue up to the bound, the rest hear 429 at once.
+    let turn = app.state.writer_turn.clone().lock_owned().await;
+    let mut tasks = Vec::new();
+    for i in 0..todoke_server::MAX_QUEUED_PUSHES + 8 {
+        let (app, token) = (app.clone(), token.clone());
+        tasks.push(tokio::spawn(async move {
+            app.push(&token, vec![create_op(&case_doc(Uuid::now_v7(), "HC9901", &[], "", &format!("待ち {i}")))]).await
+        }));
+    }
+    let waited = std::time::Instant::now();
+    while tasks.iter().filter(|t| t.is_finished()).count() < 8 {
+        assert!(waited.elapsed() < std::time::Duration::from_secs(30), "pushes beyond the bound were held, not refused");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    drop(turn);
+    let (mut applied, mut refused) = (0, 0);
+    for t in tasks {
+        let (s, v) = t.await.unwrap();
+        match s {
+            StatusCode::OK => {
+                assert_eq!(v["results"][0]["status"], "applied");
+                applied += 1;
+            }
+            StatusCode::TOO_MANY_REQUESTS => {
+                assert_eq!(v["code"], "busy");
+                assert_bilingual(&v);
+                refused += 1;
+            }
+            other => panic!("{other}: {v}"),
+        }
+    }
+    assert_eq!((applied, refused), (todoke_server::MAX_QUEUED_PUSHES, 8));
 }

@@ -124,7 +124,28 @@ fn admin_commands_seed_demo_and_audit_verify() {
     assert_ne!(code, 0);
     assert!(err.contains("no user"), "{err}");
 
-    // Sign-ins were audited by nobody yet; write entries through the library, then verify.
+    // Every administrative change is in the chain: who (the operator), what, to which record.
+    let admin_entries: Vec<(String, String, String)> = {
+        let conn = rusqlite::Connection::open(db).unwrap();
+        let mut stmt = conn.prepare("SELECT staff, action, entity_id FROM audit WHERE action LIKE 'admin.%' ORDER BY seq").unwrap();
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).unwrap().map(Result::unwrap).collect()
+    };
+    for (action, id) in [
+        ("admin.create-org", "CL1"),
+        ("admin.create-user", "dr"),
+        ("admin.reset-password", "dr"),
+        ("admin.reset-otp", "dr"),
+        ("admin.disable-user", "dr"),
+        ("admin.disable-device", "lost-laptop"),
+    ] {
+        assert!(
+            admin_entries.iter().any(|(who, a, i)| who.starts_with("admin:") && a == action && i == id),
+            "{action} {id}: {admin_entries:?}"
+        );
+    }
+    assert!(!admin_entries.iter().any(|(_, _, i)| i == "dr2" || i == "nobody" || i == "X"), "refused changes leave no entry");
+    let before: i64 = rusqlite::Connection::open(db).unwrap().query_row("SELECT COUNT(*) FROM audit", [], |r| r.get(0)).unwrap();
+    // Write entries through the library too, then verify.
     {
         let store = todoke_server::Db::open(db).unwrap();
         store
@@ -138,7 +159,7 @@ fn admin_commands_seed_demo_and_audit_verify() {
     }
     let (code, out, _) = run(&["audit", "verify", "--db", db], None);
     assert_eq!(code, 0, "{out}");
-    assert!(out.contains("intact: 3 entries"), "{out}");
+    assert!(out.contains(&format!("intact: {} entries", before + 3)), "{out}");
     let conn = rusqlite::Connection::open(db).unwrap();
     conn.execute("UPDATE audit SET staff = 'someone-else' WHERE seq = 2", []).unwrap();
     drop(conn);

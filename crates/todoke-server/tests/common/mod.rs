@@ -4,9 +4,7 @@
 //! PostgreSQL tests FAIL with a message; nothing is skipped silently.
 #![allow(dead_code)]
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::sync::atomic::{AtomicI64, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use axum::body::Body;
@@ -16,6 +14,7 @@ use chrono::{DateTime, Utc};
 use http_body_util::BodyExt;
 use serde_json::{json, Value};
 use todoke_server::credentials::totp_now;
+use todoke_server::scratch_pg::ScratchCluster;
 use todoke_server::{accounts, demo, AppState, Db};
 use tower::ServiceExt;
 
@@ -25,96 +24,10 @@ pub enum Backend {
     Postgres,
 }
 
-pub struct Cluster {
-    pub port: u16,
-    dir: PathBuf,
-}
+static CLUSTER: OnceLock<Result<ScratchCluster, String>> = OnceLock::new();
 
-static CLUSTER: OnceLock<Result<Cluster, String>> = OnceLock::new();
-static DB_COUNTER: AtomicU32 = AtomicU32::new(0);
-
-fn pg_bin() -> PathBuf {
-    std::env::var_os("TODOKE_PG_BIN").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("/usr/lib/postgresql/15/bin"))
-}
-
-fn is_root() -> bool {
-    Command::new("id").arg("-u").output().map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0").unwrap_or(false)
-}
-
-/// A command run as the `postgres` user when we are root (initdb refuses root).
-fn pg_command(bin: &Path, as_postgres: bool) -> Command {
-    if as_postgres {
-        let mut c = Command::new("runuser");
-        c.args(["-u", "postgres", "--"]).arg(bin);
-        c
-    } else {
-        Command::new(bin)
-    }
-}
-
-fn start_cluster() -> Result<Cluster, String> {
-    let bin = pg_bin();
-    let initdb = bin.join("initdb");
-    if !initdb.exists() {
-        return Err(format!("{} not found: install PostgreSQL 15 (scripts/install-deps.sh) or set TODOKE_PG_BIN", initdb.display()));
-    }
-    let root = is_root();
-    let dir = std::env::temp_dir().join(format!("todoke-pg-{}-{}", std::process::id(), Utc::now().timestamp_micros()));
-    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
-    if root {
-        let ok = Command::new("chown").args(["-R", "postgres:postgres"]).arg(&dir).status().map_err(|e| e.to_string())?.success();
-        if !ok {
-            return Err("chown to the postgres user failed".into());
-        }
-    }
-    let data = dir.join("data");
-    let out = pg_command(&initdb, root)
-        .arg("-D")
-        .arg(&data)
-        .args(["-A", "trust", "-U", "postgres", "-E", "UTF8", "--locale=C", "--no-sync"])
-        .output()
-        .map_err(|e| format!("initdb: {e}"))?;
-    if !out.status.success() {
-        return Err(format!("initdb failed: {}", String::from_utf8_lossy(&out.stderr)));
-    }
-    let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map_err(|e| e.to_string())?.port();
-    let opts = format!(
-        "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300",
-        dir.display()
-    );
-    let out = pg_command(&bin.join("pg_ctl"), root)
-        .arg("-D")
-        .arg(&data)
-        .arg("-l")
-        .arg(dir.join("log"))
-        .args(["-w", "-o", &opts, "start"])
-        .output()
-        .map_err(|e| format!("pg_ctl: {e}"))?;
-    if !out.status.success() {
-        let log = std::fs::read_to_string(dir.join("log")).unwrap_or_default();
-        return Err(format!("pg_ctl start failed: {}\n{log}", String::from_utf8_lossy(&out.stderr)));
-    }
-    // Stop the cluster and remove it once this test process has gone.
-    let stop = format!(
-        "while kill -0 {pid} 2>/dev/null; do sleep 0.5; done; {runas} {pg_ctl} -D {data} stop -m immediate >/dev/null 2>&1; rm -rf {dir}",
-        pid = std::process::id(),
-        runas = if root { "runuser -u postgres --" } else { "" },
-        pg_ctl = bin.join("pg_ctl").display(),
-        data = data.display(),
-        dir = dir.display(),
-    );
-    Command::new("sh")
-        .args(["-c", &stop])
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .map_err(|e| format!("watchdog: {e}"))?;
-    Ok(Cluster { port, dir })
-}
-
-pub fn cluster() -> &'static Cluster {
-    match CLUSTER.get_or_init(start_cluster) {
+pub fn cluster() -> &'static ScratchCluster {
+    match CLUSTER.get_or_init(ScratchCluster::start) {
         Ok(c) => c,
         Err(e) => panic!("PostgreSQL tests cannot run — this is a failure, not a skip: {e}"),
     }
@@ -128,15 +41,7 @@ fn fresh_url(backend: Backend) -> (String, Option<tempfile::TempDir>) {
             let path = dir.path().join("server.db");
             (path.to_string_lossy().into_owned(), Some(dir))
         }
-        Backend::Postgres => {
-            let c = cluster();
-            let name = format!("t{}_{}", std::process::id(), DB_COUNTER.fetch_add(1, Ordering::SeqCst));
-            let mut client =
-                postgres::Client::connect(&format!("host=127.0.0.1 port={} user=postgres dbname=postgres", c.port), postgres::NoTls)
-                    .expect("connect to the test cluster");
-            client.batch_execute(&format!("CREATE DATABASE {name}")).unwrap();
-            (format!("postgres://postgres@127.0.0.1:{}/{name}", c.port), None)
-        }
+        Backend::Postgres => (cluster().create_database().expect("a database in the test cluster"), None),
     }
 }
 
@@ -200,24 +105,17 @@ impl TestApp {
     }
 
     pub async fn call(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> (StatusCode, Value, HeaderMap) {
-        let mut req = Request::builder().method(method).uri(path);
-        if let Some(t) = token {
-            req = req.header("authorization", format!("Bearer {t}"));
-        }
-        let req = match body {
-            Some(b) => req.header("content-type", "application/json").body(Body::from(b.to_string())).unwrap(),
-            None => req.body(Body::empty()).unwrap(),
-        };
-        let res = self.router.clone().oneshot(req).await.unwrap();
-        let status = res.status();
-        let headers = res.headers().clone();
-        let bytes = res.into_body().collect().await.unwrap().to_bytes();
-        let value = if bytes.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()))
-        };
-        (status, value, headers)
+        call_router(&self.router, method, path, token, body).await
+    }
+
+    /// Another server on the same database (its own connections, its own
+    /// in-process queues), as a second server process would be.
+    pub async fn second_server(&self) -> Router {
+        let url = self.url.clone();
+        let db = tokio::task::spawn_blocking(move || Db::open(&url).expect("open the database again")).await.unwrap();
+        let mut state = AppState::new(db);
+        state.clock = self.state.clock.clone();
+        todoke_server::app(state)
     }
 
     /// The current OTP of a user (the clock moves one step first, since a code is accepted once).
@@ -257,6 +155,33 @@ impl TestApp {
         let db = self.state.db.clone();
         tokio::task::spawn_blocking(move || f(&db)).await.unwrap()
     }
+}
+
+pub async fn call_router(
+    router: &Router,
+    method: Method,
+    path: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> (StatusCode, Value, HeaderMap) {
+    let mut req = Request::builder().method(method).uri(path);
+    if let Some(t) = token {
+        req = req.header("authorization", format!("Bearer {t}"));
+    }
+    let req = match body {
+        Some(b) => req.header("content-type", "application/json").body(Body::from(b.to_string())).unwrap(),
+        None => req.body(Body::empty()).unwrap(),
+    };
+    let res = router.clone().oneshot(req).await.unwrap();
+    let status = res.status();
+    let headers = res.headers().clone();
+    let bytes = res.into_body().collect().await.unwrap().to_bytes();
+    let value = if bytes.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()))
+    };
+    (status, value, headers)
 }
 
 pub fn case_doc(id: uuid::Uuid, responsible: &str, related: &[&str], clinic: &str, name: &str) -> Value {
