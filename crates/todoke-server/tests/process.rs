@@ -10,6 +10,8 @@ mod common;
 use std::collections::{BTreeMap, BTreeSet};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 
 use common::*;
 use rand::seq::SliceRandom;
@@ -313,7 +315,7 @@ async fn fuzz_every_route_from_the_api_description(b: Backend) {
 
 /// A desk that pushes its batches until each is answered, re-sending the same
 /// ops (same op ids) after any failure, as the sync engine does.
-async fn desk(client: reqwest::Client, base: String, token: String, batches: Vec<Vec<Value>>) -> (Vec<Value>, usize) {
+async fn desk(client: reqwest::Client, base: String, token: String, batches: Vec<Vec<Value>>, answered: Arc<AtomicUsize>) -> (Vec<Value>, usize) {
     let mut answers = Vec::new();
     let mut retries = 0;
     for ops in batches {
@@ -325,6 +327,7 @@ async fn desk(client: reqwest::Client, base: String, token: String, batches: Vec
                 Ok(r) if r.status().is_success() => {
                     let v: Value = r.json().await.unwrap();
                     answers.extend(v["results"].as_array().unwrap().iter().cloned());
+                    answered.fetch_add(1, Ordering::SeqCst);
                     break;
                 }
                 Ok(r) => assert!(r.status() == 429 || r.status().is_server_error(), "push refused: {}", r.status()),
@@ -347,6 +350,7 @@ async fn a_server_killed_mid_push_loses_nothing_and_doubles_nothing(b: Backend) 
     let mut tasks = Vec::new();
     let mut expected = BTreeSet::new();
     let mut op_count = 0;
+    let answered = Arc::new(AtomicUsize::new(0));
     for (d, (login, hc)) in desks.iter().enumerate() {
         let token = sign_in(&client, &base, &app, login, &format!("r5-{login}")).await;
         let batches: Vec<Vec<Value>> = (0..25)
@@ -361,11 +365,15 @@ async fn a_server_killed_mid_push_loses_nothing_and_doubles_nothing(b: Backend) 
                     .collect()
             })
             .collect();
-        tasks.push(tokio::spawn(desk(client.clone(), base.clone(), token, batches)));
+        tasks.push(tokio::spawn(desk(client.clone(), base.clone(), token, batches, answered.clone())));
     }
-    // Kill the server (no goodbye) twice while the desks push, and start it again.
-    for _ in 0..2 {
-        tokio::time::sleep(Duration::from_millis(700)).await;
+    // Kill the server (no goodbye) twice while the desks push — after 10 and
+    // after 40 of the 100 batches were answered, not after a guessed time —
+    // and start it again.
+    for after in [10, 40] {
+        while answered.load(Ordering::SeqCst) < after {
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
         server.kill();
         tokio::time::sleep(Duration::from_millis(300)).await;
         server = Server::start(&app.url, port).await;

@@ -189,8 +189,8 @@ CREATE TABLE case_stat (
 
 /// Sync bookkeeping (see `sync_apply.rs`): the server's state of a case
 /// while local edits of it are pending (the base they are re-applied on),
-/// and observations pulled before their case (the initial download sends
-/// newest records first).
+/// observations pulled before their case (the initial download sends
+/// newest records first), and the conflict status "superseded".
 const V3: &str = r#"
 CREATE TABLE sync_base (
     case_id TEXT PRIMARY KEY,
@@ -203,6 +203,26 @@ CREATE TABLE sync_orphan (
     doc     BLOB NOT NULL
 ) WITHOUT ROWID;
 CREATE INDEX sync_orphan_case ON sync_orphan(case_id);
+
+-- The server also marks a conflict "superseded" (a resolution made without
+-- seeing the current value opens a new conflict in its place).
+CREATE TABLE conflict_v3 (
+    id           TEXT PRIMARY KEY,
+    entity       TEXT NOT NULL,
+    entity_id    TEXT NOT NULL,
+    field        TEXT NOT NULL,
+    base_seq     INTEGER,
+    server_value TEXT,
+    client_value TEXT,
+    authors      TEXT NOT NULL,
+    op_id        TEXT,
+    status       TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'resolved', 'superseded')),
+    created_at   TEXT NOT NULL
+);
+INSERT INTO conflict_v3 SELECT id, entity, entity_id, field, base_seq, server_value, client_value, authors, op_id, status, created_at FROM conflict;
+DROP TABLE conflict;
+ALTER TABLE conflict_v3 RENAME TO conflict;
+CREATE INDEX conflict_entity ON conflict(entity, entity_id);
 "#;
 
 /// One schema step: SQL, then (optionally) Rust that fills what SQL cannot

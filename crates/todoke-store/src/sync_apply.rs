@@ -48,7 +48,7 @@ pub struct StoredConflict {
     pub client_value: Value,
     pub server_author: String,
     pub client_author: String,
-    /// "open" or "resolved".
+    /// "open", "resolved" or "superseded" (a stale resolution replaced by a new conflict).
     pub status: String,
     /// A "conflict.resolve" op for it waits in the outbox.
     pub resolution_pending: bool,
