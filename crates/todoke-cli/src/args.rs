@@ -74,6 +74,47 @@ pub enum Command {
     },
     /// Surveillance statistics: the standard indicators (--list), input rate, data quality.
     Report(crate::report::ReportArgs),
+    /// Sign in to the central server (the password is read from stdin).
+    Login {
+        /// Server address, e.g. https://todoke.example.jp (http:// only on loopback).
+        #[arg(long)]
+        server: String,
+        /// Staff ID (ログインID).
+        #[arg(long)]
+        user: String,
+        /// Read the password from standard input (the only way: never on the command line).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+        /// The 6-digit one-time password from the authenticator app.
+        #[arg(long)]
+        otp: String,
+    },
+    /// Send queued changes and receive the server's until caught up; exit 2 if anything is left unsent.
+    Sync {
+        #[arg(long)]
+        json: bool,
+        /// Transient failures in a row before giving up for now (changes stay queued).
+        #[arg(long, default_value_t = 8)]
+        max_retries: u32,
+        /// First back-off delay in milliseconds (doubles per failure, with jitter, up to 60 s).
+        #[arg(long, default_value_t = 500)]
+        base_delay_ms: u64,
+    },
+    /// Conflicts awaiting a person: the field, both values, both authors.
+    Conflicts {
+        #[arg(long)]
+        json: bool,
+        /// Also list resolved ones.
+        #[arg(long)]
+        all: bool,
+    },
+    /// Choose a conflicting field's value; sent by the next sync.
+    Resolve {
+        conflict_id: String,
+        /// mine, theirs, or a JSON value (e.g. '"090-1234-5678"').
+        #[arg(long)]
+        keep: String,
+    },
 }
 
 #[derive(Subcommand)]

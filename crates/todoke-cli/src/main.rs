@@ -6,6 +6,7 @@ mod output;
 mod progress;
 mod report;
 mod run;
+mod sync;
 
 use std::process::ExitCode;
 

@@ -29,8 +29,12 @@ pub fn run(cli: Cli, lang: Lang) -> Result<ExitCode, DeskError> {
         return report::run(args, &dir, keys.as_ref(), actor, lang);
     }
     let mut desk = DeskService::open(&dir, keys.as_ref(), actor)?;
+    if let Some(code) = crate::sync::run(&mut desk, keys.as_ref(), &cli.command, lang)? {
+        return Ok(code);
+    }
     match cli.command {
         Command::Init { .. } | Command::Report(_) => unreachable!("handled above"),
+        Command::Login { .. } | Command::Sync { .. } | Command::Conflicts { .. } | Command::Resolve { .. } => unreachable!("handled above"),
         Command::Case(c) => case_command(&mut desk, c, lang),
         Command::Notify { id } => {
             let id = desk.resolve_id(&id)?;
@@ -314,6 +318,6 @@ fn read_json<T: serde::de::DeserializeOwned>(file: &Path) -> Result<T, DeskError
     })
 }
 
-fn print_json<T: serde::Serialize>(v: &T) {
+pub(crate) fn print_json<T: serde::Serialize>(v: &T) {
     println!("{}", serde_json::to_string_pretty(v).expect("domain types serialise"));
 }

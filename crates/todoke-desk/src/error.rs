@@ -20,6 +20,12 @@ pub enum ErrorCode {
     BadInput,
     Io,
     Storage,
+    /// The server could not be reached; changes stay queued.
+    Offline,
+    /// Sign in to the server again.
+    SignInNeeded,
+    /// The server refused a sync request as a whole.
+    SyncRefused,
 }
 
 #[derive(Debug, Clone, Serialize, thiserror::Error)]

@@ -6,6 +6,7 @@ mod actions;
 mod clock;
 mod error;
 mod service;
+mod sync;
 mod transfer;
 
 pub use actions::{
@@ -14,4 +15,5 @@ pub use actions::{
 pub use clock::{today_jst, Clock, FixedClock, SystemClock};
 pub use error::{DeskError, ErrorCode};
 pub use service::{DeskService, SaveResult};
+pub use sync::{Keep, SyncProgress, SyncReport, SyncStatus};
 pub use transfer::{ExportFormat, ExportSummary, ImportSummary};

@@ -133,6 +133,18 @@ impl KeyError {
 /// same desk every time; providers that can store keys create one on first use.
 pub trait KeyProvider: Send + Sync {
     fn desk_key(&self, desk: &DeskId) -> Result<DeskKey, KeyError>;
+
+    /// Keeps a small secret of this desk beside its key (the sync refresh
+    /// token), or removes it (`None`). `Ok(false)`: this provider holds no
+    /// secrets; the caller keeps it in the encrypted database instead.
+    fn store_secret(&self, _desk: &DeskId, _name: &str, _value: Option<&str>) -> Result<bool, KeyError> {
+        Ok(false)
+    }
+
+    /// A secret kept by [`KeyProvider::store_secret`].
+    fn load_secret(&self, _desk: &DeskId, _name: &str) -> Result<Option<String>, KeyError> {
+        Ok(None)
+    }
 }
 
 /// Keys in memory, for tests and benchmarks: a random key per desk on first
@@ -140,6 +152,7 @@ pub trait KeyProvider: Send + Sync {
 #[derive(Default)]
 pub struct MemoryKeys {
     keys: Mutex<HashMap<DeskId, DeskKey>>,
+    secrets: Mutex<HashMap<(DeskId, String), String>>,
     fixed: Option<DeskKey>,
 }
 
@@ -150,7 +163,7 @@ impl MemoryKeys {
 
     /// The same key for every desk (a benchmark desk re-opened by a later run).
     pub fn fixed(key: [u8; 32]) -> MemoryKeys {
-        MemoryKeys { keys: Mutex::default(), fixed: Some(DeskKey(key)) }
+        MemoryKeys { keys: Mutex::default(), secrets: Mutex::default(), fixed: Some(DeskKey(key)) }
     }
 
     /// Sets the key of one desk (e.g. a wrong one, in tests).
@@ -171,6 +184,19 @@ impl KeyProvider for MemoryKeys {
         let k = DeskKey::random()?;
         keys.insert(*desk, k.clone());
         Ok(k)
+    }
+
+    fn store_secret(&self, desk: &DeskId, name: &str, value: Option<&str>) -> Result<bool, KeyError> {
+        let mut secrets = self.secrets.lock().expect("secret map lock");
+        match value {
+            Some(v) => secrets.insert((*desk, name.to_string()), v.to_string()),
+            None => secrets.remove(&(*desk, name.to_string())),
+        };
+        Ok(true)
+    }
+
+    fn load_secret(&self, desk: &DeskId, name: &str) -> Result<Option<String>, KeyError> {
+        Ok(self.secrets.lock().expect("secret map lock").get(&(*desk, name.to_string())).cloned())
     }
 }
 
@@ -283,6 +309,34 @@ impl KeyProvider for KeyringKeys {
                     entry.set_password(&key.to_hex().0).map_err(keyring_error)?;
                     Ok(key)
                 }
+                Err(e) => Err(keyring_error(e)),
+            }
+        })
+    }
+
+    /// Entry: service as for keys, user `<desk id>/<name>`.
+    fn store_secret(&self, desk: &DeskId, name: &str, value: Option<&str>) -> Result<bool, KeyError> {
+        let (service, user, value) = (self.service.clone(), format!("{desk}/{name}"), value.map(|v| SecretText(v.to_string())));
+        self.on_thread(move || {
+            let entry = keyring::Entry::new(&service, &user).map_err(keyring_error)?;
+            match value {
+                Some(v) => entry.set_password(&v.0).map_err(keyring_error)?,
+                None => match entry.delete_credential() {
+                    Ok(()) | Err(keyring::Error::NoEntry) => {}
+                    Err(e) => return Err(keyring_error(e)),
+                },
+            }
+            Ok(true)
+        })
+    }
+
+    fn load_secret(&self, desk: &DeskId, name: &str) -> Result<Option<String>, KeyError> {
+        let (service, user) = (self.service.clone(), format!("{desk}/{name}"));
+        self.on_thread(move || {
+            let entry = keyring::Entry::new(&service, &user).map_err(keyring_error)?;
+            match entry.get_password() {
+                Ok(v) => Ok(Some(v)),
+                Err(keyring::Error::NoEntry) => Ok(None),
                 Err(e) => Err(keyring_error(e)),
             }
         })

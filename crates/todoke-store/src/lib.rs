@@ -63,6 +63,7 @@ pub mod schema;
 pub mod search;
 mod search_key;
 mod settings;
+mod sync_apply;
 
 pub use cases::{CaseDetail, CaseIter, SavedCase};
 pub use desk::{Desk, Durability};
@@ -75,3 +76,4 @@ pub use keys::{
 pub use outbox::{kind as op_kind, OpStatus, OutboxOp};
 pub use search::{CaseQuery, CaseSummary, SortKey};
 pub use settings::ORG_CODE;
+pub use sync_apply::{AckSummary, OutboxCounts, PageApplied, RejectedOp, StoredConflict, KIND_CONFLICT_RESOLVE};

@@ -11,7 +11,7 @@ use crate::error::{Result, StoreError};
 use crate::outbox::{insert_op, kind, NewOp};
 
 /// Sortable UTC text of when it was observed (offsets differ between entries).
-fn observed_key(obs: &Observation) -> Option<String> {
+pub(crate) fn observed_key(obs: &Observation) -> Option<String> {
     obs.observed_at.map(|t| t.with_timezone(&chrono::Utc).format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string())
 }
 

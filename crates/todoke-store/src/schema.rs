@@ -171,8 +171,26 @@ CREATE TABLE rejected_op (
 );
 "#;
 
+/// Sync bookkeeping (see `sync_apply.rs`): the server's state of a case
+/// while local edits of it are pending (the base they are re-applied on),
+/// and observations pulled before their case (the initial download sends
+/// newest records first).
+const V2: &str = r#"
+CREATE TABLE sync_base (
+    case_id TEXT PRIMARY KEY,
+    doc     BLOB NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE sync_orphan (
+    id      TEXT PRIMARY KEY,
+    case_id TEXT NOT NULL,
+    doc     BLOB NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX sync_orphan_case ON sync_orphan(case_id);
+"#;
+
 /// Every migration in order; step `i` takes the database to version `i + 1`.
-const MIGRATIONS: &[&str] = &[V1];
+const MIGRATIONS: &[&str] = &[V1, V2];
 
 /// The schema version this program writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
