@@ -5,6 +5,7 @@
 mod actions;
 mod clock;
 mod error;
+mod inbox;
 mod service;
 mod sync;
 mod transfer;
@@ -14,6 +15,7 @@ pub use actions::{
 };
 pub use clock::{today_jst, Clock, FixedClock, SystemClock};
 pub use error::{DeskError, ErrorCode};
+pub use inbox::{Account, ChangeState, ConflictItem, KeepSide, RejectedItem, SyncOverview, SyncStep, SyncSummary};
 pub use service::{DeskService, SaveResult};
 pub use sync::{Keep, SyncProgress, SyncReport, SyncStatus};
 pub use transfer::{ExportFormat, ExportSummary, ImportSummary};
