@@ -227,7 +227,7 @@ pub async fn resolve_conflict(session: State<'_, Session>, conflict_id: Uuid, ke
 }
 
 #[tauri::command(rename_all = "snake_case")]
-pub async fn sign_out(session: State<'_, Session>, wipe: bool) -> Answer<SessionInfo> {
+pub async fn sign_out(session: State<'_, Session>, wipe: bool) -> Answer<u64> {
     session.sign_out(wipe).await
 }
 

@@ -200,22 +200,22 @@ impl Session {
         self.run(move |d| f(d, todoke_store::default_key_provider().as_ref())).await
     }
 
-    /// Signs out (pushing first), then, if asked, erases the desk's files; the window
-    /// then finds the desk locked and opens a new, empty one.
-    pub async fn sign_out(&self, wipe: bool) -> Result<SessionInfo, DeskError> {
+    /// Signs out (sending what waits first; what cannot be sent stays queued), then, if
+    /// asked, erases the desk's files (refused while anything is unsent); the window then
+    /// opens a new, empty desk. Answers how many changes stay queued.
+    pub async fn sign_out(&self, wipe: bool) -> Result<u64, DeskError> {
         let session = self.clone();
         tauri::async_runtime::spawn_blocking(move || {
             let keys = todoke_store::default_key_provider();
             let mut sync_desk = lock_ignoring_poison(&session.0.sync_desk);
             let mut desk = lock_ignoring_poison(&session.0.desk);
-            desk.as_mut().ok_or_else(DeskError::locked)?.sign_out(keys.as_ref())?;
+            let unsent = desk.as_mut().ok_or_else(DeskError::locked)?.sign_out(keys.as_ref())?;
             if wipe {
+                desk.as_ref().ok_or_else(DeskError::locked)?.check_wipe(keys.as_ref())?;
                 sync_desk.take();
                 desk.take().ok_or_else(DeskError::locked)?.wipe(keys.as_ref())?;
             }
-            drop(desk);
-            drop(sync_desk);
-            Ok(session.info())
+            Ok(unsent)
         })
         .await
         .map_err(|e| DeskError::new(ErrorCode::Storage, format!("内部エラー: {e}"), format!("Internal error: {e}")))?

@@ -183,19 +183,14 @@ impl DeskService {
         self.resolve_conflict(conflict_id, if side == KeepSide::Mine { crate::Keep::Mine } else { crate::Keep::Theirs })
     }
 
-    /// Signs out: first pushes what waits (refusing to sign out while anything
-    /// stays unsent), then forgets the tokens. The server and ID stay as settings
-    /// (the sign-in form offers them again).
-    pub fn sign_out(&mut self, keys: &dyn KeyProvider) -> Result<(), DeskError> {
+    /// Signs out: first tries to send what waits, then forgets the tokens. Whatever
+    /// could not be sent stays queued (SYNC.md 1: through logouts) and goes with the
+    /// next sign-in; the answer is how many changes stay queued. The server and ID stay
+    /// as settings (the sign-in form offers them again).
+    pub fn sign_out(&mut self, keys: &dyn KeyProvider) -> Result<u64, DeskError> {
         if credentials::session(&self.desk, keys)?.is_some() && self.desk.outbox_counts()?.unsent() > 0 {
-            let report = self.sync_now(keys, Box::new(|_| {}))?;
-            if report.unsent > 0 {
-                return Err(DeskError::new(
-                    ErrorCode::Offline,
-                    format!("送信待ちの変更が {} 件残っています。接続を確かめ、同期してからサインアウトしてください。", report.unsent),
-                    format!("{} changes are still waiting to be sent. Check the connection, sync, then sign out.", report.unsent),
-                ));
-            }
+            // Offline or refused: the changes stay queued; signing out goes on.
+            let _ = self.sync_now(keys, Box::new(|_| {}));
         }
         let id = self.desk.id();
         for name in [REFRESH_SECRET, ACCESS_SECRET] {
@@ -203,12 +198,11 @@ impl DeskService {
             self.desk.delete_setting(name)?;
         }
         self.desk.delete_setting(LAST_SYNC)?;
-        Ok(())
+        Ok(self.desk.outbox_counts()?.unsent())
     }
 
-    /// Removes the desk's files (database and settings) after sign-out: the next
-    /// start creates an empty desk. Refused while anything is unsent.
-    pub fn wipe(self, keys: &dyn KeyProvider) -> Result<(), DeskError> {
+    /// Whether [`DeskService::wipe`] may erase this desk: signed out, nothing unsent.
+    pub fn check_wipe(&self, keys: &dyn KeyProvider) -> Result<(), DeskError> {
         if credentials::session(&self.desk, keys)?.is_some() {
             return Err(DeskError::bad_input("先にサインアウトしてください。", "Sign out first."));
         }
@@ -219,6 +213,13 @@ impl DeskService {
                 format!("{unsent} changes were never sent. The desk's data is not erased."),
             ));
         }
+        Ok(())
+    }
+
+    /// Removes the desk's files (database and settings) after sign-out: the next
+    /// start creates an empty desk. Refused while anything is unsent.
+    pub fn wipe(self, keys: &dyn KeyProvider) -> Result<(), DeskError> {
+        self.check_wipe(keys)?;
         let dir = self.dir().to_path_buf();
         drop(self);
         remove_desk_files(&dir)

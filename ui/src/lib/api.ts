@@ -123,8 +123,9 @@ export const api = {
   conflictInbox: () => call<ConflictItem[]>("conflict_inbox"),
   rejectedInbox: () => call<RejectedItem[]>("rejected_inbox"),
   resolveConflict: (conflict_id: string, keep: KeepSide) => call<string>("resolve_conflict", { conflict_id, keep }),
-  /** Pushes first; `wipe` then erases the desk's files (the window opens a new, empty desk). */
-  signOut: (wipe: boolean) => call<SessionInfo>("sign_out", { wipe }),
+  /** Sends what waits first; answers how many changes stay queued. `wipe` then erases the
+   * desk's files (refused while anything is unsent; the window opens a new, empty desk). */
+  signOut: (wipe: boolean) => call<number>("sign_out", { wipe }),
   changeStates: (id: string) => call<ChangeState[]>("change_states", { id }),
 };
 

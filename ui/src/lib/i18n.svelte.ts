@@ -285,6 +285,10 @@ const words = {
   ],
   wipe_desk: ["この端末のデータも消去する（送信済みのときのみ）", "Also erase this desk's data (only when everything was sent)"],
   signed_out: ["サインアウトしました。", "Signed out."],
+  left_queued: [
+    " 件の変更は送信できず、この端末に残っています。次にサインインしたときに送信されます。",
+    " changes could not be sent; they stay on this desk and are sent after the next sign-in.",
+  ],
   sync_now: ["今すぐ同期", "Sync now"],
   syncing: ["同期中…", "Syncing…"],
   initial_sync: ["初回同期中（全件を受信しています）…", "First sync (downloading every case)…"],

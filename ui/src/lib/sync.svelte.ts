@@ -49,9 +49,11 @@ export async function syncNow(): Promise<void> {
 }
 
 /** Starts the background sync; returns the function that stops it. */
-export function startBackgroundSync(intervalMs = SYNC_INTERVAL_MS, onSynced?: () => void): () => void {
+export function startBackgroundSync(intervalMs = SYNC_INTERVAL_MS, onSynced?: () => void, active: () => boolean = () => true): () => void {
   const unlisten = onSyncProgress((p) => (sync.step = p));
   const tick = async () => {
+    // A locked desk has no open database and no key: nothing to sync until unlocked.
+    if (!active()) return;
     await refreshOverview();
     if (sync.overview?.account && !sync.running) {
       await syncNow();
