@@ -97,6 +97,9 @@ const CASE = {
   },
   jurisdiction: { responsible_health_centre: "HC9901" },
   notification: { diagnosis_class: "confirmed", diagnosis_date: "2022-07-20" },
+  tests: [
+    { method: "nucleic_acid", specimen: "nasopharyngeal_swab", collected_on: "2022-07-19", result_on: "2022-07-20", result: "positive" },
+  ],
 };
 
 before(async () => {

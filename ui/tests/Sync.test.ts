@@ -20,7 +20,7 @@ function conflict(): ConflictItem {
     case_name: "競合 太郎",
     conflict: {
       conflict_id: CONFLICT_ID, entity: "case", entity_id: CASE_ID, field: "basic.phone", base_seq: 3,
-      server_value: "03-1111-2222", client_value: "090-3333-4444", server_author: "chuo", client_author: "chuo2",
+      server_value: "03-1111-2222", client_value: "090-3333-4444", server_author: "chuo@HC9901/desk-a", client_author: "ken@P99/desk-b",
       status: "open", resolution_pending: false,
     },
   };
@@ -120,8 +120,8 @@ describe("conflicts inbox", () => {
     expect(screen.getByTestId("conflict-field").textContent).toBe("電話番号");
     expect(screen.getByTestId("conflict-mine").textContent).toBe("090-3333-4444");
     expect(screen.getByTestId("conflict-theirs").textContent).toBe("03-1111-2222");
-    expect(item.textContent).toContain("chuo2");
-    expect(item.textContent).toMatch(/入力者: chuo\b/);
+    expect(item.textContent).toContain("入力者: ken@P99");
+    expect(item.textContent).toContain("入力者: chuo@HC9901");
     expect(screen.getByTestId("rejected-reason").textContent).toBe("この症例を変更する権限がありません。");
     const user = userEvent.setup();
     await user.click(screen.getByTestId("keep-theirs"));
