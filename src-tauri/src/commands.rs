@@ -6,8 +6,8 @@ use std::path::PathBuf;
 
 use tauri::{AppHandle, Emitter, State};
 use todoke_desk::{
-    Account, ChangeState, CodeLists, ConflictItem, DeskError, DeskStatus, ExportEncoding, ExportFormat, ExportSummary, FormCheck, ImportSummary,
-    KeepSide, Progress, RejectedItem, SaveResult, SessionInfo, SyncOverview, SyncStep, SyncSummary, TestsSaved,
+    Account, ChangeState, CodeLists, ConflictItem, DeskError, DeskStatus, ExportEncoding, ExportFormat, ExportSummary, FormCheck,
+    ImportSummary, KeepSide, Progress, RejectedItem, SaveResult, SessionInfo, SyncOverview, SyncStep, SyncSummary, TestsSaved,
 };
 use todoke_domain::followup::FollowUpAssessment;
 use todoke_domain::lifecycle::ReportOutcome;
