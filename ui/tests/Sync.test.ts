@@ -191,4 +191,23 @@ describe("status bar", () => {
     await waitFor(() => expect(screen.getByTestId("net-state").textContent).toContain("Offline (cannot reach"));
     expect(sync.error?.message_en).toBe("Cannot reach the server.");
   });
+
+  it("a running sync shows its progress: a bar while sending, the first download named as such", () => {
+    setLang("ja");
+    sync.overview = overview({ last_sync: null });
+    sync.running = true;
+    sync.step = { phase: "pushing", sent: 1, remaining: 3 };
+    const { unmount } = render(StatusBar, { status: null, session, locked: false, onlock: vi.fn() });
+    const bar = screen.getByTestId("sync-progress");
+    expect(bar.textContent).toContain("送信中 1/4");
+    expect((bar.querySelector("progress") as HTMLProgressElement).value).toBe(0.25);
+    expect((screen.getByTestId("sync-now") as HTMLButtonElement).disabled).toBe(true);
+    unmount();
+    sync.step = { phase: "pulling", pages: 2, changes: 400, more: true };
+    render(StatusBar, { status: null, session, locked: false, onlock: vi.fn() });
+    expect(screen.getByTestId("sync-progress").textContent).toContain("初回同期中");
+    expect(screen.getByTestId("sync-progress").textContent).toContain("400件の変更");
+    sync.running = false;
+    sync.step = null;
+  });
 });
