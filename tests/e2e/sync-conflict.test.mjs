@@ -267,4 +267,14 @@ test("the app signs in, syncs, merges, shows one conflict in its inbox, resolves
     assert.deepEqual(JSON.parse(cliRun(["conflicts", "--json"])), [], "no open conflict left on the CLI desk");
     await snap("sync-conflict-resolved");
   });
+
+  await t.test("sign-out (after the confirmation) forgets the sign-in; the form is offered again", async () => {
+    await s.click('[data-testid="sign-out"]');
+    await s.waitFor('[data-testid="sign-out-confirm"]');
+    await s.click('[data-testid="sign-out-yes"]');
+    await s.waitFor('[data-testid="signed-out"]', { timeout: 30000 });
+    await s.waitFor('[data-testid="sign-in"]');
+    await s.waitFor('[data-testid="net-state"]', { test: (x) => /オフライン（サーバー未設定）/.test(x) });
+    assert.equal((await s.findAll('[data-testid="sync-now"]')).length, 0, "no sync while signed out");
+  });
 });
