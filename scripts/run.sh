@@ -109,7 +109,7 @@ for _ in $(seq 1 100); do
 done
 (exec 3<>"/dev/tcp/$host/$port") 2>/dev/null || { echo "the server does not answer on $listen; see $server_dir/server.log" >&2; exit 1; }
 echo "server up (pid $server_pid); log in $server_dir/server.log"
-# For the desk's sync engine (issue "Offline sync"); the app shows offline until it exists.
+# The app's sign-in form (画面「同期」) offers this server.
 export TODOKE_SERVER_URL="http://$listen"
 
 section "desktop app"

@@ -49,7 +49,7 @@ section "4/9 web UI: npm ci, type check, component tests (Vitest), build (ui/dis
 (cd ui && npm ci --no-audit --no-fund && npm run check && npm test && npm run build)
 
 section "5/9 desktop app: cargo build / cargo test -p todoke-desktop / the .deb"
-cargo build -p todoke-desktop -p todoke-cli
+cargo build -p todoke-desktop -p todoke-cli -p todoke-server
 cargo test -p todoke-desktop
 # The Debian package of that build (a few seconds: packaging only, no compiling).
 rm -f "$CARGO_TARGET_DIR"/debug/bundle/deb/*.deb

@@ -6,12 +6,12 @@ use std::path::PathBuf;
 
 use tauri::{AppHandle, Emitter, State};
 use todoke_desk::{
-    CodeLists, DeskError, DeskStatus, ExportEncoding, ExportFormat, ExportSummary, FormCheck, ImportSummary, Progress, SaveResult,
-    SessionInfo, TestsSaved,
+    Account, ChangeState, CodeLists, ConflictItem, DeskError, DeskStatus, ExportEncoding, ExportFormat, ExportSummary, FormCheck,
+    ImportSummary, KeepSide, Progress, RejectedItem, SaveResult, SessionInfo, SyncOverview, SyncStep, SyncSummary, TestsSaved,
 };
 use todoke_desk::{ReportRequest, ReportView};
-use todoke_domain::lifecycle::ReportOutcome;
 use todoke_domain::followup::FollowUpAssessment;
+use todoke_domain::lifecycle::ReportOutcome;
 use todoke_domain::validate::Problem;
 use todoke_domain::{Case, Cluster, CurrentStatus, Observation, TestRecord};
 use todoke_store::{CaseDetail, CaseQuery, CaseSummary};
@@ -23,6 +23,9 @@ type Answer<T> = Result<T, DeskError>;
 
 /// Event carrying `Progress` of an import or export.
 const PROGRESS_EVENT: &str = "progress";
+
+/// Event carrying `SyncStep`s of a running sync.
+const SYNC_PROGRESS_EVENT: &str = "sync-progress";
 
 #[tauri::command(rename_all = "snake_case")]
 pub fn session_info(session: State<'_, Session>) -> SessionInfo {
@@ -226,4 +229,50 @@ pub async fn save_chart_png(path: PathBuf, png: Vec<u8>) -> Answer<()> {
 #[tauri::command(rename_all = "snake_case")]
 pub async fn save_chart_pdf(path: PathBuf, png: Vec<u8>, title: String) -> Answer<()> {
     todoke_desk::write_chart_pdf(&path, &png, &title)
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn sync_login(session: State<'_, Session>, server: String, login: String, password: String, otp: String) -> Answer<Account> {
+    session.run_with_keys(move |d, keys| d.sync_login(keys, &server, &login, &password, &otp).map(Account::from)).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn sync_now(app: AppHandle, session: State<'_, Session>) -> Answer<SyncSummary> {
+    session.run_sync(move |d, keys| d.sync_and_note(keys, Box::new(move |p| drop(app.emit(SYNC_PROGRESS_EVENT, SyncStep::from(p)))))).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn sync_overview(session: State<'_, Session>) -> Answer<SyncOverview> {
+    session.run_passive(|d| d.sync_overview(todoke_store::default_key_provider().as_ref())).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn conflict_inbox(session: State<'_, Session>) -> Answer<Vec<ConflictItem>> {
+    session.run(|d| d.conflict_inbox()).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn rejected_inbox(session: State<'_, Session>) -> Answer<Vec<RejectedItem>> {
+    session.run(|d| d.rejected_inbox()).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn resolve_conflict(session: State<'_, Session>, conflict_id: Uuid, keep: KeepSide) -> Answer<Uuid> {
+    session.run(move |d| d.keep_side(conflict_id, keep)).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn sign_out(session: State<'_, Session>, wipe: bool) -> Answer<u64> {
+    session.sign_out(wipe).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn change_states(session: State<'_, Session>, id: Uuid) -> Answer<Vec<ChangeState>> {
+    session.run_passive(move |d| d.change_states(id)).await
+}
+
+/// The server the sign-in form offers: $TODOKE_SERVER_URL (scripts/run.sh sets it).
+#[tauri::command(rename_all = "snake_case")]
+pub fn default_server_url() -> Option<String> {
+    std::env::var("TODOKE_SERVER_URL").ok().filter(|u| !u.is_empty())
 }

@@ -91,6 +91,15 @@ fn main() {
             commands::export_report,
             commands::save_chart_png,
             commands::save_chart_pdf,
+            commands::sync_login,
+            commands::sync_now,
+            commands::sync_overview,
+            commands::conflict_inbox,
+            commands::rejected_inbox,
+            commands::resolve_conflict,
+            commands::sign_out,
+            commands::change_states,
+            commands::default_server_url,
         ])
         .run(tauri::generate_context!("../tauri.conf.json"))
         .expect("the Tauri runtime failed to start");

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use tauri::{AppHandle, Emitter};
 use todoke_desk::{DeskError, DeskService, ErrorCode, SessionInfo};
 use todoke_domain::Actor;
+use todoke_store::KeyProvider;
 
 /// When the process started, for the start-up time (TARGETS B9).
 #[derive(Clone, Copy)]
@@ -40,6 +41,9 @@ struct Inner {
     lock_after: Duration,
     started: StartClock,
     desk: Mutex<Option<DeskService>>,
+    /// A second connection to the same desk for sync, so a slow line never holds up the
+    /// window's calls; its mutex also keeps two syncs from overlapping.
+    sync_desk: Mutex<Option<DeskService>>,
     last_activity: Mutex<Instant>,
     ready_reported: AtomicBool,
 }
@@ -63,6 +67,7 @@ impl Session {
             lock_after,
             started,
             desk: Mutex::new(None),
+            sync_desk: Mutex::new(None),
             last_activity: Mutex::new(Instant::now()),
             ready_reported: AtomicBool::new(false),
         }))
@@ -105,6 +110,8 @@ impl Session {
     /// Closes the database; the key leaves memory with it.
     pub fn lock(&self) -> SessionInfo {
         lock_ignoring_poison(&self.0.desk).take();
+        // Waits for a running sync to finish (its answers are written in one go).
+        lock_ignoring_poison(&self.0.sync_desk).take();
         self.info()
     }
 
@@ -148,6 +155,67 @@ impl Session {
         tauri::async_runtime::spawn_blocking(move || {
             let desk = lock_ignoring_poison(&session.0.desk);
             desk.as_ref().ok_or_else(DeskError::locked).and_then(f)
+        })
+        .await
+        .map_err(|e| DeskError::new(ErrorCode::Storage, format!("内部エラー: {e}"), format!("Internal error: {e}")))?
+    }
+
+    /// Runs a sync on the desk's second connection (opened on first use), on a blocking
+    /// thread; background work, so not activity. While another sync runs this one
+    /// answers `busy` at once instead of queueing behind it.
+    pub async fn run_sync<T, F>(&self, f: F) -> Result<T, DeskError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DeskService, &dyn KeyProvider) -> Result<T, DeskError> + Send + 'static,
+    {
+        let session = self.clone();
+        tauri::async_runtime::spawn_blocking(move || {
+            let mut sync_desk = match session.0.sync_desk.try_lock() {
+                Ok(g) => g,
+                Err(std::sync::TryLockError::Poisoned(e)) => e.into_inner(),
+                Err(std::sync::TryLockError::WouldBlock) => return Err(DeskError::busy_syncing()),
+            };
+            if lock_ignoring_poison(&session.0.desk).is_none() {
+                return Err(DeskError::locked());
+            }
+            let keys = todoke_store::default_key_provider();
+            if sync_desk.is_none() {
+                let opened = DeskService::open(&session.0.dir, keys.as_ref(), session.0.actor.clone())?;
+                opened.store().set_cache_mib(DESK_CACHE_MIB).map_err(DeskError::from)?;
+                *sync_desk = Some(opened);
+            }
+            let desk = sync_desk.as_mut().ok_or_else(DeskError::locked)?;
+            f(desk, keys.as_ref())
+        })
+        .await
+        .map_err(|e| DeskError::new(ErrorCode::Storage, format!("内部エラー: {e}"), format!("Internal error: {e}")))?
+    }
+
+    /// Runs a desk action that needs the key provider (sign-in, sign-out) as activity.
+    pub async fn run_with_keys<T, F>(&self, f: F) -> Result<T, DeskError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DeskService, &dyn KeyProvider) -> Result<T, DeskError> + Send + 'static,
+    {
+        self.run(move |d| f(d, todoke_store::default_key_provider().as_ref())).await
+    }
+
+    /// Signs out (sending what waits first; what cannot be sent stays queued), then, if
+    /// asked, erases the desk's files (refused while anything is unsent); the window then
+    /// opens a new, empty desk. Answers how many changes stay queued.
+    pub async fn sign_out(&self, wipe: bool) -> Result<u64, DeskError> {
+        let session = self.clone();
+        tauri::async_runtime::spawn_blocking(move || {
+            let keys = todoke_store::default_key_provider();
+            let mut sync_desk = lock_ignoring_poison(&session.0.sync_desk);
+            let mut desk = lock_ignoring_poison(&session.0.desk);
+            let unsent = desk.as_mut().ok_or_else(DeskError::locked)?.sign_out(keys.as_ref())?;
+            if wipe {
+                desk.as_ref().ok_or_else(DeskError::locked)?.check_wipe(keys.as_ref())?;
+                sync_desk.take();
+                desk.take().ok_or_else(DeskError::locked)?.wipe(keys.as_ref())?;
+            }
+            Ok(unsent)
         })
         .await
         .map_err(|e| DeskError::new(ErrorCode::Storage, format!("内部エラー: {e}"), format!("Internal error: {e}")))?

@@ -27,7 +27,7 @@ function detail(): Detail {
       { seq: 1, op_id: null, kind: "case.create", at: "2026-11-20T01:00:00Z", actor: { login: "nurse-a", org_code: "HC131121" }, changes: [] },
       {
         seq: 2,
-        op_id: null,
+        op_id: "0190a6e4-0000-7000-8000-0000000000c2",
         kind: "case.update",
         at: "2026-11-20T02:00:00Z",
         actor: { login: "nurse-b", org_code: "HC131121" },
@@ -44,6 +44,7 @@ describe("case detail", () => {
     mockIPC((cmd) => {
       if (cmd === "open_case") return detail();
       if (cmd === "check_form") return formCheck();
+      if (cmd === "change_states") return [{ op_id: "0190a6e4-0000-7000-8000-0000000000c2", status: "sent" }];
       throw new Error(`unexpected ${cmd}`);
     });
     render(CaseDetail, { id: ID, onchanged: vi.fn(), onopen: vi.fn(), onnewcontact: vi.fn(), onback: vi.fn() });
@@ -58,6 +59,8 @@ describe("case detail", () => {
     const history = (await screen.findByTestId("history")).textContent ?? "";
     expect(history).toContain("nurse-b");
     expect(history).toContain("measures.current_status");
+    // Where the change stands with the server: the update was sent, not yet answered.
+    await waitFor(() => expect(screen.getAllByTestId("change-state")[0].textContent).toContain("送信済み"));
   });
 
   it("an edit marks the case unsaved and 保存 sends it; a refusal is shown by field", async () => {

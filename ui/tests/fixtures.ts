@@ -63,7 +63,7 @@ export const codeLists: CodeLists = {
     l("high_risk", "重症化リスクあり", "At risk of severe disease"),
   ],
   prefecture: [l("13", "東京都", "Tokyo")],
-  items: [l("basic.name", "氏名", "name"), l("basic.birth_date", "生年月日", "date of birth")],
+  items: [l("basic.name", "氏名", "name"), l("basic.birth_date", "生年月日", "date of birth"), l("basic.phone", "電話番号", "phone")],
   specimens_by_method: [{ method: "antigen_qualitative", specimens: ["nasal_swab"] }],
 };
 

@@ -59,7 +59,7 @@ pub fn exit_code(e: &DeskError) -> u8 {
         ErrorCode::NotInitialised | ErrorCode::Locked | ErrorCode::AlreadyInitialised | ErrorCode::WrongKey | ErrorCode::Keyring => 5,
         ErrorCode::Io => 6,
         ErrorCode::Storage => 7,
-        ErrorCode::Offline => 8,
+        ErrorCode::Offline | ErrorCode::SyncBusy => 8,
         ErrorCode::SignInNeeded => 9,
         ErrorCode::SyncRefused => 10,
     }

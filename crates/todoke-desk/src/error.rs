@@ -26,6 +26,8 @@ pub enum ErrorCode {
     SignInNeeded,
     /// The server refused a sync request as a whole.
     SyncRefused,
+    /// A sync is already running on this desk: this one was not started.
+    SyncBusy,
 }
 
 #[derive(Debug, Clone, Serialize, thiserror::Error)]
@@ -70,6 +72,11 @@ impl DeskError {
             "窓口はロックされています。「ロック解除」を押してから、もう一度操作してください。",
             "The desk is locked. Press Unlock, then try again.",
         )
+    }
+
+    /// Another sync of this desk is running (the app never runs two at once).
+    pub fn busy_syncing() -> Self {
+        Self::new(ErrorCode::SyncBusy, "同期中です。終わるまでお待ちください。", "A sync is already running. Wait until it finishes.")
     }
 
     pub fn bad_input(ja: impl Into<String>, en: impl Into<String>) -> Self {

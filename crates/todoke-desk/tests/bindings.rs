@@ -48,6 +48,13 @@ fn export_bindings() {
         todoke_desk::ImportSummary,
         todoke_desk::ReportRequest,
         todoke_desk::ReportView,
+        todoke_desk::SyncOverview,
+        todoke_desk::SyncStep,
+        todoke_desk::SyncSummary,
+        todoke_desk::ConflictItem,
+        todoke_desk::RejectedItem,
+        todoke_desk::KeepSide,
+        todoke_desk::ChangeState,
     );
     let mut names: Vec<String> = std::fs::read_dir(&dir)
         .expect("bindings were written")

@@ -3,6 +3,14 @@
 import { invoke } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 import type {
+  Account,
+  ChangeState,
+  ConflictItem,
+  KeepSide,
+  RejectedItem,
+  SyncOverview,
+  SyncStep,
+  SyncSummary,
   Case,
   CaseDetail,
   CaseQuery,
@@ -106,7 +114,24 @@ export const api = {
   importOpenData: (path: string) => call<ImportSummary>("import_opendata", { path }),
   exportCases: (path: string, format: ExportFormat, encoding: ExportEncoding) =>
     call<ExportSummary>("export_cases", { path, format, encoding }),
+  // Sync (SYNC.md): sign-in, one sync at a time, conflicts and refused changes.
+  defaultServerUrl: () => call<string | null>("default_server_url"),
+  syncLogin: (server: string, login: string, password: string, otp: string) =>
+    call<Account>("sync_login", { server, login, password, otp }),
+  syncNow: () => call<SyncSummary>("sync_now"),
+  syncOverview: () => call<SyncOverview>("sync_overview"),
+  conflictInbox: () => call<ConflictItem[]>("conflict_inbox"),
+  rejectedInbox: () => call<RejectedItem[]>("rejected_inbox"),
+  resolveConflict: (conflict_id: string, keep: KeepSide) => call<string>("resolve_conflict", { conflict_id, keep }),
+  /** Sends what waits first; answers how many changes stay queued. `wipe` then erases the
+   * desk's files (refused while anything is unsent; the window opens a new, empty desk). */
+  signOut: (wipe: boolean) => call<number>("sign_out", { wipe }),
+  changeStates: (id: string) => call<ChangeState[]>("change_states", { id }),
 };
+
+export function onSyncProgress(f: (p: SyncStep) => void): Promise<UnlistenFn> {
+  return listen<SyncStep>("sync-progress", (e) => f(e.payload));
+}
 
 export function onProgress(f: (p: Progress) => void): Promise<UnlistenFn> {
   return listen<Progress>("progress", (e) => f(e.payload));

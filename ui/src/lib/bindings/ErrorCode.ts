@@ -3,4 +3,4 @@
 /**
  * Stable codes; callers match these, never message strings.
  */
-export type ErrorCode = "invalid" | "not_found" | "not_initialised" | "locked" | "already_initialised" | "wrong_key" | "keyring" | "bad_input" | "io" | "storage" | "offline" | "sign_in_needed" | "sync_refused";
+export type ErrorCode = "invalid" | "not_found" | "not_initialised" | "locked" | "already_initialised" | "wrong_key" | "keyring" | "bad_input" | "io" | "storage" | "offline" | "sign_in_needed" | "sync_refused" | "sync_busy";
