@@ -18,7 +18,7 @@ server_value: JsonValue,
  */
 client_value: JsonValue, server_author: string, client_author: string, 
 /**
- * "open" or "resolved".
+ * "open", "resolved" or "superseded" (a stale resolution replaced by a new conflict).
  */
 status: string, 
 /**
