@@ -14,7 +14,8 @@ if [[ -z "${TODOKE_SMOKE_RESULT:-}" ]]; then
   # Outer half: give the app its own X server and D-Bus session, so the test neither needs
   # nor disturbs a desktop. Their chatter goes to a log shown only on failure.
   work=$(mktemp -d)
-  trap 'rm -rf "$work"' EXIT
+  # Best effort: a portal service the session started may still be writing under cache/.
+  trap 'rm -rf "$work" 2>/dev/null || { sleep 1; rm -rf "$work" 2>/dev/null; } || true' EXIT
   export NO_AT_BRIDGE=1 WEBKIT_DISABLE_COMPOSITING_MODE=1
   # The web view and the services D-Bus starts keep data under the XDG folders: keep it here.
   export XDG_DATA_HOME="$work/data" XDG_CACHE_HOME="$work/cache"
