@@ -22,6 +22,9 @@ const TABLES: &[&str] = &[
         doc TEXT NOT NULL, versions TEXT NOT NULL, created_seq BIGINT NOT NULL, last_seq BIGINT NOT NULL,
         PRIMARY KEY (entity, entity_id))",
     "CREATE INDEX IF NOT EXISTS record_case ON record (case_id)",
+    // The initial download pages through a scope newest first: a page reads
+    // from where the last one stopped, never sorts the whole scope again.
+    "CREATE INDEX IF NOT EXISTS record_created ON record (created_seq, entity_id)",
     // Which organisations may see a case now (see scope.rs), kept with every write.
     "CREATE TABLE IF NOT EXISTS case_access (case_id TEXT NOT NULL, org TEXT NOT NULL, PRIMARY KEY (org, case_id))",
     "CREATE INDEX IF NOT EXISTS case_access_case ON case_access (case_id)",

@@ -755,9 +755,9 @@ fn pull_page(
             let (after_seq, after_id) = after.clone().unwrap_or((i64::MAX, String::new()));
             let rows = tx.query(
                 "SELECT r.entity, r.entity_id, r.created_seq FROM record r JOIN case_access a ON a.case_id = r.case_id AND a.org = $1
-                 WHERE r.created_seq <= $2 AND (r.created_seq < $3 OR (r.created_seq = $4 AND r.entity_id < $5))
-                 ORDER BY r.created_seq DESC, r.entity_id DESC LIMIT $6",
-                &[scope.into(), upto.into(), after_seq.into(), after_seq.into(), after_id.into(), (limit + 1).into()],
+                 WHERE r.created_seq <= $2 AND (r.created_seq, r.entity_id) < ($3, $4)
+                 ORDER BY r.created_seq DESC, r.entity_id DESC LIMIT $5",
+                &[scope.into(), upto.into(), after_seq.into(), after_id.into(), (limit + 1).into()],
             )?;
             let more = rows.len() as i64 > limit;
             let mut last = after;
