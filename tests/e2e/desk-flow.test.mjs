@@ -13,7 +13,7 @@ import { mkdtempSync, mkdirSync, readFileSync, writeFileSync, rmSync, existsSync
 import { tmpdir } from "node:os";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
-import { startDriver, Session, trace } from "./webdriver.mjs";
+import { startDriver, Session, steps, trace } from "./webdriver.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const target = process.env.CARGO_TARGET_DIR ?? "/var/tmp/todoke-target";
@@ -78,19 +78,7 @@ after(async () => {
 
 test("the desk's daily case workflow, offline", async (outer) => {
   // Each step runs only when the one before passed, and a failing step leaves a screenshot.
-  let failed = false;
-  const t = {
-    test: (name, fn) =>
-      outer.test(name, { skip: failed && "an earlier step failed" }, async () => {
-        try {
-          await fn();
-        } catch (e) {
-          failed = true;
-          await snap(`FAILED-${name.replace(/[^A-Za-z0-9]+/g, "-")}`).catch(() => {});
-          throw e;
-        }
-      }),
-  };
+  const t = steps(outer, (slug) => snap(`FAILED-${slug}`));
   const today = todayJst();
   const name = "届出 花子";
   const kana = "トドケデ ハナコ";

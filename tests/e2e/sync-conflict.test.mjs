@@ -14,7 +14,7 @@ import { tmpdir } from "node:os";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { setTimeout as sleep } from "node:timers/promises";
-import { startDriver, Session, trace } from "./webdriver.mjs";
+import { startDriver, Session, steps, trace } from "./webdriver.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const target = process.env.CARGO_TARGET_DIR ?? "/var/tmp/todoke-target";
@@ -170,20 +170,10 @@ async function syncApp() {
 const fieldValue = (path) => s.execute(`return document.querySelector('[data-path="${path}"]').value`);
 
 test("the app signs in, syncs, merges, shows one conflict in its inbox, resolves it; both desks converge", async (outer) => {
-  let failed = false;
-  const t = {
-    test: (name, fn) =>
-      outer.test(name, { skip: failed && "an earlier step failed" }, async () => {
-        try {
-          await fn();
-        } catch (e) {
-          failed = true;
-          await snap(`FAILED-sync-${name.replace(/[^A-Za-z0-9]+/g, "-")}`).catch(() => {});
-          console.error(trace.slice(-30).join("\n"));
-          throw e;
-        }
-      }),
-  };
+  const t = steps(outer, async (slug) => {
+    await snap(`FAILED-sync-${slug}`).catch(() => {});
+    console.error(trace.slice(-30).join("\n"));
+  });
   let id;
 
   await t.test("todoke-cli enters a case and sends it", async () => {

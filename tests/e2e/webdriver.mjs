@@ -152,6 +152,29 @@ export class Session {
 
 export const trace = [];
 
+/**
+ * The steps of one end-to-end story as subtests of `outer`: each runs only
+ * when the one before passed; a failing step first calls `onFail(slug)`
+ * (a screenshot, a trace), whose own failure is ignored.
+ */
+export function steps(outer, onFail) {
+  let failed = false;
+  return {
+    test: (name, fn) =>
+      outer.test(name, { skip: failed && "an earlier step failed" }, async () => {
+        try {
+          await fn();
+        } catch (e) {
+          failed = true;
+          await Promise.resolve()
+            .then(() => onFail(name.replace(/[^A-Za-z0-9]+/g, "-")))
+            .catch(() => {});
+          throw e;
+        }
+      }),
+  };
+}
+
 async function request(base, method, path, body) {
   trace.push(`${new Date().toISOString()} ${method} ${path.replace(/^\/session\/[^/]+/, "")} ${body && !body.capabilities ? JSON.stringify(body).slice(0, 120) : ""}`);
   if (trace.length > 400) trace.shift();
