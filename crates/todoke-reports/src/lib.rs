@@ -29,7 +29,10 @@ pub mod wide;
 
 pub use error::ReportError;
 pub use indicators::{compute, compute_all, Breakdown, Indicator, ReportOptions};
-pub use input_rate::{input_rate, parse_published, PublishedCount};
+pub use input_rate::{
+    input_rate, input_rate_report, lag_reasons, lag_table, parse_published, read_published, InputRateOptions, InputRateReport, LagIssue,
+    LagReason, PublishedCount, PublishedRowError,
+};
 pub use period::Granularity;
 pub use quality::{quality_table, QualityChecker, QualityIssue, QualityList, QualityOptions};
 pub use row::{Area, ReportRow};

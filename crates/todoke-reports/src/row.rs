@@ -146,6 +146,9 @@ impl Area {
         if let Some(p) = todoke_refdata::prefectures().iter().find(|p| p.short == s || p.english.eq_ignore_ascii_case(s)) {
             return Area::Prefecture(p.number);
         }
+        if let Some(m) = todoke_refdata::prefecture_prefix(s).and_then(|(p, rest)| todoke_refdata::municipality_by_name(p.number, rest)) {
+            return Area::Municipality(m.lgcode.parse().unwrap_or(0));
+        }
         if s.len() == 6 && s.bytes().all(|b| b.is_ascii_digit()) {
             if let Some(p) = todoke_refdata::prefecture_by_lgcode(s) {
                 if p.lgcode == s {
@@ -155,6 +158,51 @@ impl Area {
             return Area::Municipality(s.parse().unwrap_or(0));
         }
         Area::HealthCentre(s.to_string())
+    }
+}
+
+impl Area {
+    /// The canonical code: "13" (prefecture), "131016" (municipality), the
+    /// health-centre code as written, "all". `Area::parse(&a.code()) == a`.
+    pub fn code(&self) -> String {
+        match self {
+            Area::All => "all".into(),
+            Area::Prefecture(p) => format!("{p:02}"),
+            Area::Municipality(m) => format!("{m:06}"),
+            Area::HealthCentre(hc) => hc.clone(),
+        }
+    }
+
+    /// A name for people: "東京都", "東京都新宿区", the health-centre code.
+    pub fn label_ja(&self) -> String {
+        match self {
+            Area::All => "全体".into(),
+            Area::Prefecture(p) => todoke_refdata::prefecture(*p).map_or_else(|| self.code(), |p| p.name.to_string()),
+            Area::Municipality(_) => self.municipality_name().unwrap_or_else(|| self.code()),
+            Area::HealthCentre(hc) => format!("保健所 {hc}"),
+        }
+    }
+
+    /// A name for people in English ("Tokyo", "Tokyo 新宿区", "health centre HC131016").
+    pub fn label_en(&self) -> String {
+        match self {
+            Area::All => "All".into(),
+            Area::Prefecture(p) => todoke_refdata::prefecture(*p).map_or_else(|| self.code(), |p| p.english.to_string()),
+            Area::Municipality(m) => {
+                match (todoke_refdata::prefecture((*m / 10_000) as u8), todoke_refdata::municipality_by_lgcode(&self.code())) {
+                    (Some(p), Some(muni)) => format!("{} {}", p.english, muni.name),
+                    _ => self.code(),
+                }
+            }
+            Area::HealthCentre(hc) => format!("health centre {hc}"),
+        }
+    }
+
+    fn municipality_name(&self) -> Option<String> {
+        let Area::Municipality(m) = self else { return None };
+        let p = todoke_refdata::prefecture((*m / 10_000) as u8)?;
+        let muni = todoke_refdata::municipality_by_lgcode(&self.code())?;
+        Some(format!("{}{}", p.name, muni.name))
     }
 }
 

@@ -29,6 +29,12 @@ pub enum Cell {
         ja: &'static str,
         en: &'static str,
     },
+    /// A name in both languages that is not a fixed code (an area's name).
+    /// JSON and key-header CSV: the Japanese.
+    Name {
+        ja: String,
+        en: String,
+    },
     /// Written as an ISO date (`2022-08-19`).
     Date(NaiveDate),
     Count(i64),
@@ -73,6 +79,10 @@ impl Cell {
                 HeaderLang::En => en.to_string(),
                 HeaderLang::Key => code.to_string(),
             },
+            Cell::Name { ja, en } => match lang {
+                HeaderLang::En => en.clone(),
+                HeaderLang::Ja | HeaderLang::Key => ja.clone(),
+            },
             Cell::Date(d) => d.to_string(),
             Cell::Count(n) | Cell::Percent(n) => n.to_string(),
             Cell::Decimal(x) => format!("{x:.2}"),
@@ -87,6 +97,7 @@ impl Serialize for Cell {
         match self {
             Cell::Text(t) => s.serialize_str(t),
             Cell::Label { code, .. } => s.serialize_str(code),
+            Cell::Name { ja, .. } => s.serialize_str(ja),
             Cell::Date(d) => s.serialize_str(&d.to_string()),
             Cell::Count(n) | Cell::Percent(n) => s.serialize_i64(*n),
             Cell::Decimal(x) => s.serialize_f64((x * 100.0).round() / 100.0),
