@@ -10,9 +10,11 @@ use serde::{Deserialize, Serialize};
 use todoke_domain::policy::Policy;
 use todoke_domain::validate::Context;
 use todoke_reports::{
-    compute, compute_all, input_rate, open_data_wide, quality_table, Area, Cell, Granularity, HeaderLang, Indicator, OpenDataFile,
-    PublishedCount, QualityChecker, QualityOptions, ReportOptions, ReportRow, Table,
+    compute, compute_all, input_rate, input_rate_report, lag_reasons, lag_table, open_data_wide, quality_table, read_published, Area, Cell,
+    Granularity, HeaderLang, Indicator, InputRateOptions, OpenDataFile, PublishedCount, QualityChecker, QualityList, QualityOptions,
+    ReportOptions, ReportRow, Table,
 };
+use todoke_store::PublishedImport;
 
 use crate::{DeskError, DeskService, ExportEncoding};
 
@@ -156,6 +158,7 @@ impl ReportView {
             };
             let code = match c {
                 Cell::Label { code, .. } => Some(code.to_string()),
+                Cell::Name { ja, .. } => Some(ja.clone()),
                 Cell::Date(d) => Some(d.to_string()),
                 Cell::Text(s) => Some(s.clone()),
                 _ => None,
@@ -221,13 +224,19 @@ impl DeskService {
     }
 
     /// Writes one requested indicator as spreadsheet CSV (see [`write_table`]).
+    /// `indicator` "input-rate": the per-day (or per-week) input-rate table of the stored published counts.
     pub fn export_report(&self, path: &Path, request: &ReportRequest, encoding: ExportEncoding, english: bool) -> Result<u64, DeskError> {
+        let lang = if english { HeaderLang::En } else { HeaderLang::Ja };
+        if request.is_input_rate() {
+            let report = self.input_rate_for(request)?.ok_or_else(no_published_counts)?;
+            return write_table(path, &report.periods, encoding, lang);
+        }
         let tables = self.indicators(request.indicator()?, &request.options()?)?;
         let table = tables.first().ok_or_else(|| DeskError::bad_input("集計を1つ選んでください。", "Choose one report."))?;
         if tables.len() > 1 {
             return Err(DeskError::bad_input("書き出す集計を1つ選んでください。", "Choose one report to export."));
         }
-        write_table(path, table, encoding, if english { HeaderLang::En } else { HeaderLang::Ja })
+        write_table(path, table, encoding, lang)
     }
 }
 
@@ -238,4 +247,161 @@ pub fn write_png(path: &Path, png: &[u8]) -> Result<(), DeskError> {
         return Err(DeskError::bad_input("PNG画像ではありません。", "This is not a PNG image."));
     }
     std::fs::write(path, png).map_err(|e| DeskError::io(&path.display().to_string(), e))
+}
+
+// ---------------------------------------------------------------- input rate (入力率)
+
+/// What importing a published-counts file did.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct PublishedImportSummary {
+    /// The import as stored; `None` when no row could be read (nothing was stored).
+    pub import: Option<PublishedImport>,
+    /// Rows with data read (the header and blank lines not counted).
+    pub rows_read: u64,
+    pub accepted: u64,
+    /// Every refused row: its line, column, value and reason.
+    pub errors: Vec<todoke_exchange::RowError>,
+}
+
+/// The input rate as the Reports screen shows it.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct InputRateView {
+    /// The range in use (whole weeks when weekly); `None` when no count is stored for the range.
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+    /// "day" or "week".
+    pub by: String,
+    /// One row per area over the range, lagging areas first.
+    pub areas: Option<ReportView>,
+    /// One row per area and day (or week), lagging areas first.
+    pub periods: Option<ReportView>,
+    /// Every import of published counts, newest first.
+    pub imports: Vec<PublishedImport>,
+}
+
+/// Published-counts files are small (one row per day and area); a bigger file is refused unread.
+const MAX_PUBLISHED_FILE: u64 = 32 * 1024 * 1024;
+
+fn no_published_counts() -> DeskError {
+    DeskError::bad_input(
+        "公表数がありません。先に市区町村の公表数CSV（日付,地域,人数）を取り込んでください。",
+        "No published counts yet. Import the municipalities' published counts CSV (date,area,count) first.",
+    )
+}
+
+impl ReportRequest {
+    fn is_input_rate(&self) -> bool {
+        matches!(self.indicator.as_deref(), Some("input-rate" | "input_rate"))
+    }
+}
+
+impl DeskService {
+    /// Imports a published-counts CSV (`date,area,count`; UTF-8 with or
+    /// without BOM, or Shift_JIS): every good row is kept in the desk (a
+    /// count already stored for the same day and area is replaced), every bad
+    /// row is listed by line. Areas are stored in canonical form ("東京都" → "13").
+    pub fn import_published(&mut self, path: &Path) -> Result<PublishedImportSummary, DeskError> {
+        let shown = path.display().to_string();
+        let file = std::fs::File::open(path).map_err(|e| DeskError::io(&shown, e))?;
+        if file.metadata().map(|m| m.len()).unwrap_or(0) > MAX_PUBLISHED_FILE {
+            return Err(DeskError::bad_input(
+                format!("{shown} は大きすぎます（32 MiB まで）。公表数のファイル（日付,地域,人数）か確認してください。"),
+                format!("{shown} is too large (32 MiB at most). Check that it is a published-counts file (date,area,count)."),
+            ));
+        }
+        let (_, text) = todoke_exchange::decode_text(std::io::BufReader::new(file)).map_err(|e| DeskError::io(&shown, e))?;
+        let (mut counts, errors) = read_published(&text);
+        for c in &mut counts {
+            c.area = Area::parse(&c.area).code();
+        }
+        let errors: Vec<todoke_exchange::RowError> = errors
+            .into_iter()
+            .map(|e| todoke_exchange::RowError {
+                line: e.line,
+                column: e.column,
+                value: e.value,
+                message_ja: e.message_ja,
+                message_en: e.message_en,
+            })
+            .collect();
+        let rows_read = (counts.len() + errors.len()) as u64;
+        let accepted = counts.len() as u64;
+        let import = if counts.is_empty() {
+            None
+        } else {
+            let name = path.file_name().map_or_else(|| shown.clone(), |n| n.to_string_lossy().into_owned());
+            let at = self.clock.now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+            Some(self.desk.save_published(&name, &shown, &at, rows_read, errors.len() as u64, &counts)?)
+        };
+        Ok(PublishedImportSummary { import, rows_read, accepted, errors })
+    }
+
+    /// Every import of published counts, newest first.
+    pub fn published_imports(&self) -> Result<Vec<PublishedImport>, DeskError> {
+        Ok(self.store().published_imports()?)
+    }
+
+    fn input_rate_for(&self, request: &ReportRequest) -> Result<Option<todoke_reports::InputRateReport>, DeskError> {
+        let published = self.store().published_counts()?;
+        if published.is_empty() {
+            return Ok(None);
+        }
+        let opts = request.options()?;
+        let rows = self.report_rows()?;
+        Ok(input_rate_report(
+            &rows,
+            &published,
+            InputRateOptions { by: opts.by.unwrap_or(Granularity::Day), week_start: opts.week_start, from: opts.from, to: opts.to },
+        ))
+    }
+
+    /// 入力率 of the stored published counts against the cases on this desk,
+    /// over the request's range (else the published counts' range), per day or week.
+    pub fn input_rate_view(&self, request: &ReportRequest) -> Result<InputRateView, DeskError> {
+        let report = self.input_rate_for(request)?;
+        let by = if request.options()?.by == Some(Granularity::Week) { "week" } else { "day" };
+        Ok(InputRateView {
+            from: report.as_ref().map(|r| r.from),
+            to: report.as_ref().map(|r| r.to),
+            by: by.to_string(),
+            areas: report.as_ref().map(|r| ReportView::of("input-rate-areas", &r.areas)),
+            periods: report.as_ref().map(|r| ReportView::of("input-rate", &r.periods)),
+            imports: self.published_imports()?,
+        })
+    }
+
+    /// Why an area's entered count lags over `from..=to`: its positive cases
+    /// of those days (and those with no date to count on) that were entered
+    /// late, never reported, or lack a residence, then their entries on the
+    /// data-quality lists (unconfirmed, missing items, inconsistent dates);
+    /// for a prefecture or municipality also the cases of those days with
+    /// no residence at all (counted in no area). One row per case and reason,
+    /// with the case id to open it.
+    pub fn input_rate_reasons(&self, area: &str, from: NaiveDate, to: NaiveDate) -> Result<ReportView, DeskError> {
+        let area = Area::parse(area);
+        let placed_by_residence = !matches!(area, Area::HealthCentre(_));
+        let ids: Vec<uuid::Uuid> = self
+            .report_rows()?
+            .into_iter()
+            .filter(|r| r.positive && r.positive_on.is_none_or(|d| d >= from && d <= to))
+            .filter(|r| area.contains(r) || (placed_by_residence && r.prefecture == 0 && r.municipality == 0))
+            .map(|r| r.id)
+            .collect();
+        let policy = Policy::default_rules();
+        let mut checker = QualityChecker::new(Context::new(self.clock.today(), &policy), QualityOptions::default());
+        let mut lag = Vec::new();
+        for id in ids {
+            let detail = self.open_case(id)?;
+            lag.extend(lag_reasons(&detail.case));
+            checker.add(&detail.case, &detail.observations);
+        }
+        let quality: Vec<_> = checker
+            .finish()
+            .into_iter()
+            .filter(|i| matches!(i.list, QualityList::MissingRequired | QualityList::Unconfirmed | QualityList::InconsistentDates))
+            .collect();
+        Ok(ReportView::of("input-rate-reasons", &lag_table(&lag, &quality)))
+    }
 }

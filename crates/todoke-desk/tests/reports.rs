@@ -57,7 +57,7 @@ fn packed_report_rows_equal_the_documents_rows() {
     let actor = d.actor().clone();
     drop(d);
     let raw = rusqlite::Connection::open(dir.join("desk.db")).unwrap();
-    raw.execute_batch(&format!("PRAGMA key = \"x'{}'\"; DROP TABLE case_stat; DROP TABLE sync_base; DROP TABLE sync_orphan; PRAGMA user_version = 1;", "07".repeat(32))).unwrap();
+    raw.execute_batch(&format!("PRAGMA key = \"x'{}'\"; DROP TABLE case_stat; DROP TABLE sync_base; DROP TABLE sync_orphan; DROP TABLE published_count; DROP TABLE published_import; PRAGMA user_version = 1;", "07".repeat(32))).unwrap();
     drop(raw);
     let reopened = DeskService::open(&dir, &MemoryKeys::fixed([7; 32]), actor).unwrap();
     assert_eq!(assert_same(&reopened), 2_991);

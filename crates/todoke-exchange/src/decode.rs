@@ -69,6 +69,15 @@ pub(crate) fn utf8_reader<R: Read>(mut input: R) -> io::Result<(DetectedEncoding
     Ok((detected, DecodingReader::new(chained, decoder)))
 }
 
+/// A whole small file as text, its encoding detected as for imports (BOM,
+/// else valid UTF-8, else Shift_JIS); a byte-order mark is removed.
+pub fn decode_text<R: Read>(input: R) -> io::Result<(DetectedEncoding, String)> {
+    let (detected, mut reader) = utf8_reader(input)?;
+    let mut text = String::new();
+    reader.read_to_string(&mut text)?;
+    Ok((detected, text))
+}
+
 /// Valid UTF-8, allowing a character cut off at the end of the sample.
 fn looks_like_utf8(head: &[u8]) -> bool {
     match std::str::from_utf8(head) {

@@ -107,7 +107,7 @@ mod residence;
 mod staff_csv;
 mod table_csv;
 
-pub use decode::DetectedEncoding;
+pub use decode::{decode_text, DetectedEncoding};
 pub use error::ExchangeError;
 pub use opendata_columns::{OpenDataColumn, OpenDataLayout};
 pub use opendata_export::{write_opendata, write_opendata_layout, ExportReport, Unmappable, MAX_REPORTED_UNMAPPABLE};

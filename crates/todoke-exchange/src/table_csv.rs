@@ -1,8 +1,9 @@
 //! Statistics tables as spreadsheet CSV: the same writer as the case lists
 //! (CRLF, UTF-8 with BOM or Shift_JIS, 〓 for characters Shift_JIS lacks),
 //! every cell guarded against formulas ([`crate::guard_formula`]): counts and
-//! dates never start with `=`, `+`, `-` or `@`, but a health-centre name or a
-//! cluster name typed by a person may.
+//! dates never start with `=`, `+` or `@`, but a health-centre name or a
+//! cluster name typed by a person may. A plain negative number (a difference
+//! column: `-3`, `-0.5`) is a value, not a formula, and stays a number.
 
 use std::io::Write;
 
@@ -20,13 +21,25 @@ pub fn write_table_csv<W: Write, R: AsRef<str>>(
     let mut replaced = 0u64;
     for row in rows {
         for cell in row {
-            w.field(&guard_formula(cell.as_ref()));
+            let cell = cell.as_ref();
+            if is_negative_number(cell) {
+                w.field(cell);
+            } else {
+                w.field(&guard_formula(cell));
+            }
         }
         w.end_row()?;
         replaced += w.take_replaced().len() as u64;
     }
     w.finish()?;
     Ok(replaced)
+}
+
+/// `-` then digits, with at most one `.` between digits.
+fn is_negative_number(cell: &str) -> bool {
+    let Some(rest) = cell.strip_prefix('-') else { return false };
+    let (int, frac) = rest.split_once('.').unwrap_or((rest, "1"));
+    !int.is_empty() && !frac.is_empty() && int.bytes().chain(frac.bytes()).all(|b| b.is_ascii_digit())
 }
 
 #[cfg(test)]
@@ -45,5 +58,13 @@ mod tests {
         let (text, _, bad) = encoding_rs::SHIFT_JIS.decode(&sjis);
         assert!(!bad);
         assert_eq!(text, expected.trim_start_matches('\u{feff}').replace('𠮷', "〓"));
+    }
+
+    #[test]
+    fn negative_numbers_stay_numbers_but_formulas_starting_with_minus_do_not() {
+        let rows = [vec!["-3", "-0.5", "-1+1", "-", "-.5", "-2-1", "-A1"]];
+        let mut out = Vec::new();
+        write_table_csv(&mut out, Encoding::Utf8Bom, rows).unwrap();
+        assert_eq!(String::from_utf8(out).unwrap(), "\u{feff}-3,-0.5,'-1+1,'-,'-.5,'-2-1,'-A1\r\n");
     }
 }

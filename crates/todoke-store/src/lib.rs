@@ -58,6 +58,7 @@ mod history;
 mod keys;
 mod observation;
 mod outbox;
+mod published;
 mod record;
 pub mod schema;
 pub mod search;
@@ -74,6 +75,7 @@ pub use keys::{
     default_key_provider, DeskId, DeskKey, EnvKey, KeyError, KeyProvider, KeyringKeys, MemoryKeys, DESK_KEY_VAR, KEYRING_SERVICE,
 };
 pub use outbox::{kind as op_kind, OpStatus, OutboxOp};
+pub use published::PublishedImport;
 pub use search::{CaseQuery, CaseSummary, SortKey};
 pub use settings::ORG_CODE;
 pub use sync_apply::{AckSummary, OutboxCounts, PageApplied, RejectedOp, StoredConflict, KIND_CONFLICT_RESOLVE};

@@ -225,6 +225,32 @@ ALTER TABLE conflict_v3 RENAME TO conflict;
 CREATE INDEX conflict_entity ON conflict(entity, entity_id);
 "#;
 
+/// Published counts (入力率): what municipalities published, imported from
+/// their CSV files, one count per day and area (the later import of the
+/// same day and area replaces the count), and each import: which file,
+/// when, how many rows. Desk-local, never synced.
+const V4: &str = r#"
+CREATE TABLE published_import (
+    id          INTEGER PRIMARY KEY,
+    file_name   TEXT NOT NULL,
+    path        TEXT NOT NULL,
+    imported_at TEXT NOT NULL,
+    rows_read   INTEGER NOT NULL,
+    accepted    INTEGER NOT NULL,
+    refused     INTEGER NOT NULL,
+    first_date  TEXT,
+    last_date   TEXT
+);
+
+CREATE TABLE published_count (
+    date      TEXT NOT NULL,
+    area      TEXT NOT NULL,
+    count     INTEGER NOT NULL CHECK (count >= 0),
+    import_id INTEGER NOT NULL REFERENCES published_import(id),
+    PRIMARY KEY (date, area)
+) WITHOUT ROWID;
+"#;
+
 /// One schema step: SQL, then (optionally) Rust that fills what SQL cannot
 /// derive, in the same transaction.
 struct Step {
@@ -233,7 +259,12 @@ struct Step {
 }
 
 /// Every migration in order; step `i` takes the database to version `i + 1`.
-const MIGRATIONS: &[Step] = &[Step { sql: V1, fill: None }, Step { sql: V2, fill: Some(fill_case_stat) }, Step { sql: V3, fill: None }];
+const MIGRATIONS: &[Step] = &[
+    Step { sql: V1, fill: None },
+    Step { sql: V2, fill: Some(fill_case_stat) },
+    Step { sql: V3, fill: None },
+    Step { sql: V4, fill: None },
+];
 
 /// v2: the report row of every live case already stored.
 fn fill_case_stat(tx: &Transaction) -> Result<()> {
