@@ -9,7 +9,7 @@ use todoke_desk::{
     Account, ChangeState, CodeLists, ConflictItem, DeskError, DeskStatus, ExportEncoding, ExportFormat, ExportSummary, FormCheck,
     ImportSummary, KeepSide, Progress, RejectedItem, SaveResult, SessionInfo, SyncOverview, SyncStep, SyncSummary, TestsSaved,
 };
-use todoke_desk::{ReportRequest, ReportView};
+use todoke_desk::{InputRateView, PublishedImportSummary, ReportRequest, ReportView};
 use todoke_domain::followup::FollowUpAssessment;
 use todoke_domain::lifecycle::ReportOutcome;
 use todoke_domain::validate::Problem;
@@ -219,6 +219,26 @@ pub async fn export_report(
     english: bool,
 ) -> Answer<u64> {
     session.run(move |d| d.export_report(&path, &request, encoding, english)).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn import_published_counts(session: State<'_, Session>, path: PathBuf) -> Answer<PublishedImportSummary> {
+    session.run(move |d| d.import_published(&path)).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn input_rate_view(session: State<'_, Session>, request: ReportRequest) -> Answer<InputRateView> {
+    session.run(move |d| d.input_rate_view(&request)).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn input_rate_reasons(
+    session: State<'_, Session>,
+    area: String,
+    from: chrono::NaiveDate,
+    to: chrono::NaiveDate,
+) -> Answer<ReportView> {
+    session.run(move |d| d.input_rate_reasons(&area, from, to)).await
 }
 
 #[tauri::command(rename_all = "snake_case")]

@@ -48,6 +48,8 @@ fn export_bindings() {
         todoke_desk::ImportSummary,
         todoke_desk::ReportRequest,
         todoke_desk::ReportView,
+        todoke_desk::InputRateView,
+        todoke_desk::PublishedImportSummary,
         todoke_desk::SyncOverview,
         todoke_desk::SyncStep,
         todoke_desk::SyncSummary,

@@ -26,3 +26,35 @@ export function parseJstDateTime(text: string): string | null {
   if (!m || parseDate(m[1]) === null || Number(m[2]) > 23 || Number(m[3]) > 59) return null;
   return `${m[1]}T${m[2].padStart(2, "0")}:${m[3]}:00+09:00`;
 }
+
+/** An ISO date moved by `days` (negative: back); null when `iso` is not a date. */
+export function addDays(iso: string, days: number): string | null {
+  const p = parseDate(iso);
+  if (!p) return null;
+  const [y, m, d] = p.split("-").map(Number);
+  return new Date(Date.UTC(y, m - 1, d + days)).toISOString().slice(0, 10);
+}
+
+/** Days from `from` to `to`, both counted (2026-11-01..2026-11-01 → 1). */
+export function daysBetween(from: string, to: string): number {
+  return Math.round((Date.parse(to + "T00:00:00Z") - Date.parse(from + "T00:00:00Z")) / 86_400_000) + 1;
+}
+
+/** A date for reading, in the language's order: ja 2026年11月21日（土）, en Sat 21 Nov 2026. */
+export function longDate(iso: string, lang: "ja" | "en"): string {
+  const p = parseDate(iso);
+  if (!p) return iso;
+  const [y, m, d] = p.split("-").map(Number);
+  const date = new Date(Date.UTC(y, m - 1, d));
+  const weekday = date.getUTCDay();
+  if (lang === "ja") return `${y}年${m}月${d}日（${"日月火水木金土"[weekday]}）`;
+  const months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+  return `${["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"][weekday]} ${d} ${months[m - 1]} ${y}`;
+}
+
+/** An RFC 3339 time shown in JST: "2026-11-21 19:05". */
+export function jstDateTime(rfc3339: string): string {
+  const t = Date.parse(rfc3339);
+  if (Number.isNaN(t)) return rfc3339;
+  return new Date(t + 9 * 3600_000).toISOString().slice(0, 16).replace("T", " ");
+}
