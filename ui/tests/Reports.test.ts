@@ -186,6 +186,14 @@ describe("reports", () => {
     const first = (await screen.findByTestId("rate-areas")).querySelector("tbody tr")!;
     expect(first.textContent).toContain("神奈川県");
     expect(first.querySelector("td.far")!.textContent).toContain("33%");
+    // The chart shows the lagging area's days: published and entered side by side, the rate above.
+    const chart = document.querySelector('[data-chart="input-rate"] svg')!;
+    expect(chart.getAttribute("aria-label")).toContain("神奈川県");
+    expect(chart.querySelectorAll("rect.published").length).toBe(1);
+    expect(chart.querySelector("rect.entered title")!.textContent).toBe("2022-08-03: 2");
+    expect(chart.textContent).toContain("50%");
+    await user.click(within(screen.getByTestId("rate-areas")).getByText("東京都"));
+    expect(document.querySelector('[data-chart="input-rate"] svg')!.getAttribute("aria-label")).toContain("東京都");
     // Why: the cases behind it; a click opens the case; the same cases in the quality list.
     await user.click(within(first as HTMLElement).getByTestId("rate-why"));
     expect(sent.find((x) => x.cmd === "input_rate_reasons")).toMatchObject({ area: "14", from: "2022-08-03", to: "2022-08-03" });

@@ -257,9 +257,18 @@ impl Counts {
             let (_, pubd, _) = areas.entry(area.code()).or_insert_with(|| (area, vec![0; tl.days()], vec![0; tl.days()]));
             pubd[i] += p.count;
         }
-        for (area, _, entered) in areas.values_mut() {
+        // Only days with a published count are compared: a file that covers part of a
+        // week (or leaves a day out) compares the days it has, not the whole week's entries.
+        let mut published_on: BTreeMap<String, Vec<bool>> = BTreeMap::new();
+        for p in published {
+            if let Some(i) = tl.index(p.date) {
+                published_on.entry(Area::parse(&p.area).code()).or_insert_with(|| vec![false; tl.days()])[i] = true;
+            }
+        }
+        for (code, (area, _, entered)) in areas.iter_mut() {
+            let on = &published_on[code];
             for r in rows.iter().filter(|r| r.positive && area.contains(r)) {
-                if let Some(i) = r.positive_on.and_then(|d| tl.index(d)) {
+                if let Some(i) = r.positive_on.and_then(|d| tl.index(d)).filter(|i| on[*i]) {
                     entered[i] += 1;
                 }
             }
@@ -301,7 +310,7 @@ pub fn input_rate_report(rows: &[ReportRow], published: &[PublishedCount], opts:
     let last = dates.max()?;
     let tl = Timeline::new(opts.from.unwrap_or(first), opts.to.unwrap_or(last), opts.by, opts.week_start);
     let counts = Counts::new(rows, published, tl);
-    let note = "入力数: 陽性の類型の届出を診断日（なければ報告日）・居住地（保健所コードの地域は担当保健所）で計上。入力率 = 入力数 ÷ 公表数（整数%、四捨五入）。入力率の低い地域から。 / Entered: notifications of a positive class by diagnosis date (else report date) and residence (health-centre areas: the responsible health centre). Rate = entered ÷ published, whole percent, rounded half up. Lowest rate first.";
+    let note = "入力数: 陽性の類型の届出を診断日（なければ報告日）・居住地（保健所コードの地域は担当保健所）で計上。入力率 = 入力数 ÷ 公表数（整数%、四捨五入）。公表数のある日だけを比較。入力率の低い地域から。 / Entered: notifications of a positive class by diagnosis date (else report date) and residence (health-centre areas: the responsible health centre). Rate = entered ÷ published, whole percent, rounded half up. Only days with a published count are compared. Lowest rate first.";
 
     let area_columns = [Column::new("area", "地域コード", "Area code"), Column::new("area_name", "地域", "Area")];
     let mut areas = Table::new("入力率（地域別・期間計）", "Input rate by area (whole range)", area_columns.to_vec());

@@ -156,6 +156,13 @@ fn the_app_report_puts_lagging_areas_first_per_day_and_per_ministry_week() {
     13,東京都,2021-08-11,2021-08-17,10,10,0,100
     ");
 
+    // Only days with a published count are compared: a file of Thursday to Saturday compares
+    // those days of the week, not the cases of the whole week.
+    let partial: Vec<_> = counts.iter().filter(|c| (d("2021-08-05")..=d("2021-08-07")).contains(&c.date)).cloned().collect();
+    let week = input_rate_report(&rows, &partial, InputRateOptions { by: Granularity::Week, ..opts }).unwrap();
+    assert_eq!((week.from, week.to), (d("2021-08-04"), d("2021-08-10")));
+    assert_eq!(week.areas.rows[0].iter().map(|c| c.csv(HeaderLang::Key)).collect::<Vec<_>>(), ["13", "東京都", "30", "30", "0", "100"]);
+
     // A range given: only its days.
     let one =
         input_rate_report(&rows, &counts, InputRateOptions { from: Some(d("2021-08-10")), to: Some(d("2021-08-10")), ..opts }).unwrap();
