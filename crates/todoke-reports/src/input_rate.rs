@@ -242,15 +242,18 @@ pub struct InputRateReport {
     pub periods: Table,
 }
 
+/// An area with its published and entered counts per day.
+type AreaCounts = (Area, Vec<i64>, Vec<i64>);
+
 /// Published and entered per area and day, over a timeline.
 struct Counts {
     /// Canonical area code → (area, published per day, entered per day).
-    areas: BTreeMap<String, (Area, Vec<i64>, Vec<i64>)>,
+    areas: BTreeMap<String, AreaCounts>,
 }
 
 impl Counts {
     fn new(rows: &[ReportRow], published: &[PublishedCount], tl: Timeline) -> Counts {
-        let mut areas: BTreeMap<String, (Area, Vec<i64>, Vec<i64>)> = BTreeMap::new();
+        let mut areas: BTreeMap<String, AreaCounts> = BTreeMap::new();
         for p in published {
             let Some(i) = tl.index(p.date) else { continue };
             let area = Area::parse(&p.area);
@@ -316,7 +319,7 @@ pub fn input_rate_report(rows: &[ReportRow], published: &[PublishedCount], opts:
     let mut areas = Table::new("入力率（地域別・期間計）", "Input rate by area (whole range)", area_columns.to_vec());
     areas.columns.extend(rate_columns());
     areas.notes.push(note.to_string());
-    let mut order: Vec<(&String, &(Area, Vec<i64>, Vec<i64>), i64, i64)> =
+    let mut order: Vec<(&String, &AreaCounts, i64, i64)> =
         counts.areas.iter().map(|(code, v)| (code, v, v.1.iter().sum(), v.2.iter().sum())).collect();
     order.sort_by_key(|(code, _, p, e)| lag_key(code, *p, *e));
     let name = |a: &Area| Cell::Name { ja: a.label_ja(), en: a.label_en() };

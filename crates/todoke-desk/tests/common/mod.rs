@@ -15,6 +15,7 @@ pub fn desk() -> (tempfile::TempDir, DeskService) {
 }
 
 /// A complete example case without an id (the desk gives it one).
+#[allow(dead_code)] // not every test file uses it
 pub fn sample(n: u64) -> todoke_domain::Case {
     let mut c = todoke_synth::sample_case(n);
     c.id = uuid::Uuid::nil();
