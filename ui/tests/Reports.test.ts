@@ -124,11 +124,15 @@ describe("reports", () => {
     expect(to.value).toBe("2022-08-04");
     await user.keyboard("{Shift>}{ArrowUp}{/Shift}");
     expect(to.value).toBe("2022-08-11");
+    // An area: every indicator for it.
+    await user.type(screen.getByTestId("report-area"), "HC131121{Enter}");
+    await vi.waitFor(() => expect(sent.filter((x) => x.cmd === "report_views").length).toBe(3));
+    expect((sent.filter((x) => x.cmd === "report_views")[2].request as { area: string }).area).toBe("HC131121");
     // A date that cannot be read is said so, and nothing is asked.
     await user.clear(from);
     await user.type(from, "8/2/2022{Enter}");
     expect((await screen.findByTestId("range-problem")).textContent).toContain("2026-11-21");
-    expect(sent.filter((x) => x.cmd === "report_views").length).toBe(2);
+    expect(sent.filter((x) => x.cmd === "report_views").length).toBe(3);
   });
 
   it("imports published counts through the system file dialog and shows the input rate, lagging areas first, with the reasons", async () => {
