@@ -20,6 +20,7 @@ const CHILD_DIR_VAR: &str = "TODOKE_CRASH_CHILD_DIR";
 const CASES: usize = 20;
 const KILLS: usize = 32;
 const READY: &str = "CRASH-CHILD-EDITING";
+const EDITED: &str = "CRASH-CHILD-EDITED";
 
 fn keys() -> MemoryKeys {
     MemoryKeys::fixed([0x5a; 32])
@@ -38,6 +39,7 @@ fn crash_child_edit_loop() {
         let count: u64 = case.investigation.notes.parse().unwrap();
         case.investigation.notes = (count + 1).to_string();
         desk.update_case(&case, &actor()).unwrap();
+        println!("{EDITED}");
     }
 }
 
@@ -69,7 +71,9 @@ fn kill_9_never_splits_an_edit() {
     let mut rng = XorShift(seed);
     let mut total_edits = 0;
     for round in 0..KILLS {
-        run_and_kill(dir.path(), Duration::from_millis(rng.below(60)));
+        // Kill after a few committed edits plus a random moment, so every
+        // round interrupts the child mid-edit however loaded the machine is.
+        run_and_kill(dir.path(), 1 + rng.below(4) as usize, Duration::from_micros(rng.below(3000)));
         let edits = check_desk(dir.path(), round);
         assert!(edits >= total_edits, "edits were lost: {edits} < {total_edits}");
         total_edits = edits;
@@ -78,8 +82,9 @@ fn kill_9_never_splits_an_edit() {
     assert!(total_edits > KILLS, "the child made too few edits for the test to mean anything");
 }
 
-/// Starts the child, waits until it is editing, lets it run `after`, kills it.
-fn run_and_kill(dir: &Path, after: Duration) {
+/// Starts the child, waits until it has committed `edits` edits, lets it run
+/// `after` more, kills it.
+fn run_and_kill(dir: &Path, edits: usize, after: Duration) {
     let mut child = Command::new(std::env::current_exe().unwrap())
         .args(["--exact", "crash_child_edit_loop", "--nocapture", "--test-threads=1"])
         .env(CHILD_DIR_VAR, dir)
@@ -90,13 +95,14 @@ fn run_and_kill(dir: &Path, after: Duration) {
     let stdout = child.stdout.take().unwrap();
     let started = Instant::now();
     let mut lines = BufReader::new(stdout).lines();
-    loop {
+    let mut seen = 0;
+    while seen < edits {
         match lines.next() {
-            Some(Ok(line)) if line.contains(READY) => break,
+            Some(Ok(line)) if line.contains(EDITED) => seen += 1,
             Some(Ok(_)) => {}
             other => panic!("the child stopped before editing: {other:?} (status {:?})", child.try_wait()),
         }
-        assert!(started.elapsed() < Duration::from_secs(30), "child never started editing");
+        assert!(started.elapsed() < Duration::from_secs(60), "child never started editing");
     }
     std::thread::sleep(after);
     child.kill().expect("SIGKILL"); // Child::kill is SIGKILL on unix
