@@ -1304,7 +1304,17 @@ async fn lab_corrections_need_the_grant(b: Backend) {
             json!({"notification.onset_date": i64::MAX / 2}),
         )
     };
+    // The lab's download: the case and its observations, pseudonymised (an observation's free text too).
+    let obs = Uuid::now_v7();
+    let op = json!({"op_id": Uuid::now_v7(), "seq": 2, "entity": "observation", "entity_id": obs, "kind": "observation.add",
+                    "payload": {"observation": {"id": obs, "case_id": id, "temperature": 38.2, "spo2": 95, "note": "品質様に電話で確認"}}});
+    assert_eq!(app.push(&chuo, vec![op]).await.1["results"][0]["status"], "applied");
     let lab = app.login("lab").await;
+    let (got, _, _) = pull_all(&app, &lab, None, 100).await;
+    let kinds: Vec<&str> = got.iter().map(|c| c["entity"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["observation", "case"], "newest first");
+    assert_eq!((got[0]["doc"]["spo2"].as_i64(), got[0]["doc"].get("note")), (Some(95), None), "{}", got[0]);
+    assert_eq!((got[1]["doc"]["basic"].get("name"), got[1]["doc"]["notification"]["onset_date"].as_str()), (None, Some("2026-11-01")));
     assert_eq!(app.push(&lab, vec![fix("2026-10-30")]).await.1["results"][0]["code"], "out_of_scope");
 
     app.with_db(|db| todoke_server::accounts::set_role(db, "lab", "corrector").unwrap()).await;
@@ -1317,7 +1327,8 @@ async fn lab_corrections_need_the_grant(b: Backend) {
     assert_eq!(doc["notification"]["remarks"], "自由記述");
     // The health centre's desk gets the correction.
     let (changes, _, _) = pull_all(&app, &chuo, None, 100).await;
-    assert_eq!(changes[0]["doc"]["notification"]["onset_date"], "2026-10-30");
+    let case = changes.iter().find(|c| c["entity"] == "case").unwrap();
+    assert_eq!(case["doc"]["notification"]["onset_date"], "2026-10-30");
 
     // Only labs can be granted; unknown roles are refused; the grant is audited.
     let err = app.with_db(|db| todoke_server::accounts::set_role(db, "chuo", "corrector").unwrap_err().to_string()).await;
