@@ -10,10 +10,14 @@ use crate::scope::{OrgKind, Role};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AdminError {
-    #[error("unknown organisation kind {0:?} (nation, prefecture, health-centre, clinic, lab)")]
+    #[error("unknown organisation kind {0:?} (nation, prefecture, health-centre, clinic, lab, facility)")]
     BadKind(String),
-    #[error("unknown role {0:?} (staff, viewer)")]
+    #[error("unknown role {0:?} (staff, viewer, corrector)")]
     BadRole(String),
+    #[error("a {kind} needs a parent of kind {expected} (--parent)")]
+    BadParent { kind: &'static str, expected: String },
+    #[error("the role {role} is not for a {kind} (corrector: labs only)")]
+    RoleNotForOrg { role: &'static str, kind: &'static str },
     #[error("organisation {0:?} already exists")]
     OrgExists(String),
     #[error("no organisation {0:?}")]
@@ -45,9 +49,15 @@ pub fn create_org(db: &Db, kind: &str, code: &str, name: &str, parent: Option<&s
     let kind = OrgKind::parse(kind).ok_or_else(|| AdminError::BadKind(kind.into()))?;
     db.tx(|tx| {
         audit_admin(tx, "create-org", "org", code)?;
-        if let Some(p) = parent {
-            if org_kind(tx, p)?.is_none() {
-                return Err(AdminError::NoOrg(p.into()));
+        let parent_kind = match parent {
+            Some(p) => Some(org_kind(tx, p)?.ok_or_else(|| AdminError::NoOrg(p.into()))?),
+            None => None,
+        };
+        // A lab reads what its parent sees, a facility hangs under the area that places residents there.
+        if let Some(allowed) = kind.parent_kinds() {
+            if !parent_kind.is_some_and(|k| allowed.contains(&k)) {
+                let expected = allowed.iter().map(|k| k.code()).collect::<Vec<_>>().join(" or ");
+                return Err(AdminError::BadParent { kind: kind.code(), expected });
             }
         }
         match tx.exec(
@@ -74,8 +84,9 @@ pub fn create_user(db: &Db, org: &str, role: &str, login: &str, password: &str) 
     let hash = hash_password(password);
     let secret = new_totp_secret();
     db.tx(|tx| {
-        if org_kind(tx, org)?.is_none() {
-            return Err(AdminError::NoOrg(org.into()));
+        let kind = org_kind(tx, org)?.ok_or_else(|| AdminError::NoOrg(org.into()))?;
+        if !role.fits(kind) {
+            return Err(AdminError::RoleNotForOrg { role: role.code(), kind: kind.code() });
         }
         audit_admin(tx, "create-user", "staff", login)?;
         match tx.exec(
@@ -134,6 +145,22 @@ pub fn reset_otp(db: &Db, login: &str) -> Result<String, AdminError> {
         vec![secret.as_str().into()],
     )?;
     Ok(secret)
+}
+
+/// A new role, e.g. `corrector` to grant a lab user corrections (DOMAIN.md
+/// §2 "corrections where granted") or `viewer` to take them back. The user's
+/// sessions end, so the change holds from the next sign-in.
+pub fn set_role(db: &Db, login: &str, role: &str) -> Result<(), AdminError> {
+    let role = Role::parse(role).ok_or_else(|| AdminError::BadRole(role.into()))?;
+    let kind = db.tx(|tx| {
+        let org =
+            tx.query_opt("SELECT org FROM staff WHERE login = $1", &[login.into()])?.ok_or_else(|| AdminError::NoUser(login.into()))?;
+        org_kind(tx, &org[0].text()?)?.ok_or_else(|| AdminError::NoUser(login.into()))
+    })?;
+    if !role.fits(kind) {
+        return Err(AdminError::RoleNotForOrg { role: role.code(), kind: kind.code() });
+    }
+    update_user(db, "set-role", login, "UPDATE staff SET role = $1 WHERE login = $2", vec![role.code().into()])
 }
 
 pub fn disable_user(db: &Db, login: &str) -> Result<(), AdminError> {

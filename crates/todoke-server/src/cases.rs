@@ -1,4 +1,4 @@
-//! GET /api/cases/{id} (one case, audited) and GET /api/stats/cases (counts only).
+//! GET /api/cases/{id} (one case in the caller's view, audited) and GET /api/stats/cases (counts only).
 
 use axum::extract::{Path, State};
 use axum::routing::get;
@@ -6,7 +6,7 @@ use axum::{Json, Router};
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::scope::{case_access, may_see_aggregates, Access, OrgKind, Principal};
+use crate::scope::{case_access, may_see_aggregates, shown_doc, Access, OrgKind, Principal};
 use crate::{audit, ApiError, AppState};
 
 pub fn router() -> Router<AppState> {
@@ -34,7 +34,9 @@ async fn get_case(State(state): State<AppState>, who: Principal, Path(id): Path<
                     .query_opt("SELECT doc FROM record WHERE entity = 'case' AND entity_id = $1", &[id.as_str().into()])?
                     .ok_or(ApiError::NotFound)?;
                 audit::append(tx, now, &who, "read", "case", &id)?;
-                serde_json::from_str(&row[0].text()?).map_err(ApiError::internal)
+                // As the caller's view shows it (a lab: pseudonymised; a facility: what care needs).
+                let doc = serde_json::from_str(&row[0].text()?).map_err(ApiError::internal)?;
+                shown_doc(&who, "case", doc).ok_or(ApiError::NotFound)
             })
         })
         .await?;

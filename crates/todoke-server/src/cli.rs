@@ -45,7 +45,7 @@ enum Command {
         #[command(subcommand)]
         action: Admin,
     },
-    /// A demo prefecture, two health centres, a clinic, a lab and users.
+    /// A demo prefecture, two health centres, a clinic, labs, a facility and users.
     SeedDemo {
         #[arg(long)]
         db: String,
@@ -60,7 +60,9 @@ enum Command {
 #[derive(Subcommand)]
 enum Admin {
     CreateOrg {
-        /// prefecture, health-centre, clinic, lab, nation
+        /// prefecture, health-centre, clinic, lab, facility, nation. A lab's parent is a
+        /// prefecture (地方衛生研究所) or the nation (国立感染症研究所); a facility's
+        /// (宿泊療養施設) a prefecture or a health centre.
         #[arg(long)]
         kind: String,
         #[arg(long)]
@@ -74,7 +76,7 @@ enum Admin {
     CreateUser {
         #[arg(long)]
         org: String,
-        /// staff or viewer
+        /// staff, viewer, or corrector (labs only: may correct notification, tests, measures)
         #[arg(long)]
         role: String,
         #[arg(long)]
@@ -94,6 +96,14 @@ enum Admin {
     ResetOtp {
         #[arg(long)]
         login: String,
+    },
+    /// A new role (e.g. corrector: grants a lab user corrections; viewer takes them back); ends the user's sessions.
+    SetRole {
+        #[arg(long)]
+        login: String,
+        /// staff, viewer, or corrector (labs only)
+        #[arg(long)]
+        role: String,
     },
     DisableUser {
         #[arg(long)]
@@ -178,6 +188,10 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
                 Admin::ResetOtp { login } => {
                     let secret = accounts::reset_otp(&db, &login)?;
                     show_secret(&login, &secret)?;
+                }
+                Admin::SetRole { login, role } => {
+                    accounts::set_role(&db, &login, &role)?;
+                    println!("user {login} now has role {role}; sessions ended");
                 }
                 Admin::DisableUser { login } => {
                     accounts::disable_user(&db, &login)?;

@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use crate::db::Tx;
 use crate::extract::Params;
-use crate::scope::{case_access, pull_scope, Access, Principal};
+use crate::scope::{case_access, pull_scope, shown_conflict, Access, Principal};
 use crate::sync::conflict_record;
 use crate::{audit, ApiError, AppState};
 
@@ -100,7 +100,8 @@ fn list_page(
         if case_access(who, &orgs) < Access::Read {
             continue;
         }
-        if let Some(record) = conflict_record(tx, &id)? {
+        // Only conflicts on fields the caller's view shows, their values as it shows them.
+        if let Some(record) = conflict_record(tx, &id)?.and_then(|r| shown_conflict(who, r)) {
             entries.add(now, who, "read", "conflict", &id);
             conflicts.push(record);
         }

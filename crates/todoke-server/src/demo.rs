@@ -1,5 +1,6 @@
 //! `todoke-server seed-demo`: a demo prefecture, two health centres, a clinic,
-//! a lab, the nation, and one user each.
+//! the prefecture's lab, the national lab (NIID), a recovery hotel, the
+//! nation, and users (the lab has a reader and a granted corrector).
 
 use crate::accounts::{create_org, create_user, AdminError};
 use crate::credentials::{otpauth_uri, random_bytes};
@@ -8,6 +9,7 @@ use crate::db::Db;
 pub struct DemoUser {
     pub login: String,
     pub org: String,
+    pub role: String,
     pub password: String,
     pub totp_secret: String,
 }
@@ -19,6 +21,8 @@ pub const ORGS: &[(&str, &str, &str, Option<&str>)] = &[
     ("health-centre", "HC9902", "デモ県北保健所", Some("P99")),
     ("clinic", "CL990001", "デモ内科クリニック", Some("HC9901")),
     ("lab", "LAB99", "デモ県衛生研究所", Some("P99")),
+    ("lab", "NIID", "国立感染症研究所 (デモ)", Some("JP")),
+    ("facility", "FAC9901", "デモ県宿泊療養施設", Some("P99")),
 ];
 
 pub const USERS: &[(&str, &str, &str)] = &[
@@ -27,6 +31,9 @@ pub const USERS: &[(&str, &str, &str)] = &[
     ("clinic", "CL990001", "staff"),
     ("ken", "P99", "staff"),
     ("lab", "LAB99", "viewer"),
+    ("lab-fix", "LAB99", "corrector"),
+    ("niid", "NIID", "viewer"),
+    ("hotel", "FAC9901", "staff"),
     ("kuni", "JP", "viewer"),
 ];
 
@@ -38,7 +45,7 @@ pub fn seed(db: &Db) -> Result<Vec<DemoUser>, AdminError> {
     for (login, org, role) in USERS {
         let password = format!("demo-{}", hex::encode(random_bytes::<6>()));
         let totp_secret = create_user(db, org, role, login, &password)?;
-        users.push(DemoUser { login: login.to_string(), org: org.to_string(), password, totp_secret });
+        users.push(DemoUser { login: login.to_string(), org: org.to_string(), role: role.to_string(), password, totp_secret });
     }
     Ok(users)
 }
@@ -46,7 +53,7 @@ pub fn seed(db: &Db) -> Result<Vec<DemoUser>, AdminError> {
 pub fn print_instructions(users: &[DemoUser]) {
     println!("デモ用の組織と利用者を作成しました / Demo organisations and users created.\n");
     for u in users {
-        println!("  {:<7} org {:<9} password {}  {}", u.login, u.org, u.password, otpauth_uri(&u.totp_secret, &u.login));
+        println!("  {:<7} org {:<9} role {:<9} password {}  {}", u.login, u.org, u.role, u.password, otpauth_uri(&u.totp_secret, &u.login));
     }
     println!(
         "\nサインイン / Sign in: add the otpauth:// URI to an authenticator app, then\n  \

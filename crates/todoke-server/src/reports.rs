@@ -3,8 +3,9 @@
 //! `name` is an indicator (slug or number 1–11) or `all`.
 //!
 //! Who sees which cases is decided in [`crate::scope::report_scope`]: the
-//! nation every case, a prefecture or a health centre the cases in its scope;
-//! clinics and labs are refused. Every request is audited (entity `report`).
+//! nation every case, a prefecture or a health centre the cases in its scope,
+//! a lab its parent's (its prefecture; the nation for the NIID); clinics and
+//! facilities are refused. Every request is audited (entity `report`).
 
 use axum::extract::{Path, State};
 use axum::routing::get;

@@ -3,7 +3,7 @@
 use crate::db::{DbError, Tx};
 
 const TABLES: &[&str] = &[
-    // 組織: prefecture, health-centre, clinic, lab, nation; `parent` is the organisation over it.
+    // 組織: prefecture, health-centre, clinic, lab, facility, nation; `parent` is the organisation over it.
     "CREATE TABLE IF NOT EXISTS org (code TEXT PRIMARY KEY, kind TEXT NOT NULL, name TEXT NOT NULL, parent TEXT)",
     "CREATE TABLE IF NOT EXISTS staff (id TEXT PRIMARY KEY, login TEXT NOT NULL UNIQUE, org TEXT NOT NULL,
         role TEXT NOT NULL, password_hash TEXT NOT NULL, totp_secret TEXT NOT NULL, failures BIGINT NOT NULL,
@@ -43,8 +43,10 @@ const TABLES: &[&str] = &[
 ];
 
 /// The schema this binary reads and writes. 1: before versioning; 2:
-/// `schema_version`, `refresh_used`, the `case_access (case_id)` index.
-pub const SCHEMA_VERSION: i64 = 2;
+/// `schema_version`, `refresh_used`, the `case_access (case_id)` index;
+/// 3: `case_access` also names the nation (read by a national lab) and the
+/// facility a case is placed in (see scope.rs).
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// Brings the database to [`SCHEMA_VERSION`]; refuses one written by a newer
 /// binary (it could hold what this one would misread or lose).
@@ -65,6 +67,9 @@ pub fn migrate(tx: &mut dyn Tx) -> Result<(), DbError> {
             tx.exec("INSERT INTO counter (name, value) VALUES ($1, 0)", &[name.into()])?;
         }
     }
+    if found.is_some_and(|v| v < 3) {
+        recompute_case_access(tx)?;
+    }
     if found.is_none() {
         tx.exec("INSERT INTO schema_version (id, version) VALUES (1, $1)", &[SCHEMA_VERSION.into()])?;
     } else if found != Some(SCHEMA_VERSION) {
@@ -78,4 +83,37 @@ pub fn migrate(tx: &mut dyn Tx) -> Result<(), DbError> {
 pub fn next_values(tx: &mut dyn Tx, name: &str, n: i64) -> Result<i64, DbError> {
     let row = tx.query("UPDATE counter SET value = value + $1 WHERE name = $2 RETURNING value", &[n.into(), name.into()])?;
     row.first().ok_or_else(|| DbError::Type(format!("counter {name} missing")))?[0].int()
+}
+
+/// Version 3: adds to `case_access` what scope.rs now counts (the nation at
+/// the top of the tree, a facility); never removes a row. A page at a time.
+fn recompute_case_access(tx: &mut dyn Tx) -> Result<(), DbError> {
+    let mut parents = crate::scope::Parents::new();
+    let mut after = (String::new(), String::new());
+    loop {
+        let rows = tx.query(
+            "SELECT entity, entity_id, doc FROM record WHERE entity IN ('case', 'cluster') AND (entity, entity_id) > ($1, $2)
+             ORDER BY entity, entity_id LIMIT 500",
+            &[after.0.as_str().into(), after.1.as_str().into()],
+        )?;
+        let Some(last) = rows.last() else { return Ok(()) };
+        after = (last[0].text()?, last[1].text()?);
+        for r in &rows {
+            let (entity, id) = (r[0].text()?, r[1].text()?);
+            let doc: serde_json::Value = serde_json::from_str(&r[2].text()?).map_err(|e| DbError::Type(e.to_string()))?;
+            let j = if entity == "case" {
+                serde_json::from_value(doc.get("jurisdiction").filter(|v| v.is_object()).cloned().unwrap_or(serde_json::json!({})))
+                    .map_err(|e| DbError::Type(e.to_string()))?
+            } else {
+                let hc = doc.get("health_centre").and_then(|v| v.as_str()).unwrap_or_default().to_string();
+                todoke_domain::case::Jurisdiction { responsible_health_centre: hc, ..Default::default() }
+            };
+            for org in crate::scope::case_orgs_cached(tx, &j, &mut parents)? {
+                tx.exec(
+                    "INSERT INTO case_access (case_id, org) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                    &[id.as_str().into(), org.as_str().into()],
+                )?;
+            }
+        }
+    }
 }

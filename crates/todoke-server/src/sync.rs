@@ -31,7 +31,7 @@ use uuid::Uuid;
 
 use crate::db::{insert_rows, DbError, Tx, Val};
 use crate::extract::{Body, Params};
-use crate::scope::{case_access, case_orgs_cached, pull_scope, Access, Parents, Principal};
+use crate::scope::{case_access, case_orgs_cached, may_change_field, pull_scope, shown_change, Access, Parents, Principal};
 use crate::{audit, ApiError, AppState};
 
 pub const MAX_OPS_PER_PUSH: usize = 1000;
@@ -172,6 +172,14 @@ fn out_of_scope() -> OpStatus {
         "out_of_scope",
         "この患者等の記録を変更する権限がありません(管轄外)。変更は保留され、管轄の保健所に連絡してください。",
         "You may not change this case (outside your jurisdiction). The change is kept aside; contact the responsible health centre.",
+    )
+}
+
+fn not_permitted(path: &str) -> OpStatus {
+    rejected(
+        "not_permitted",
+        format!("この項目({path})を変更する権限がありません。変更は保留されます。担当の保健所に連絡してください。"),
+        format!("You may not change this field ({path}). The change is kept aside; contact the responsible health centre."),
     )
 }
 
@@ -391,8 +399,12 @@ fn update_whole(tx: &mut dyn Tx, b: &mut Batch, who: &Principal, op: &Op, kind: 
         return Ok(kind.unknown());
     };
     let before = stored_orgs(tx, id)?;
-    if case_access(who, &before) < Access::Write {
+    let access = case_access(who, &before);
+    if !access.may_edit() {
         return Ok(out_of_scope());
+    }
+    if let Some(c) = changes.iter().find(|c| !may_change_field(who, access, entity, &c.path)) {
+        return Ok(not_permitted(&c.path));
     }
     let versions = seqs(&all_versions);
     let authors: BTreeMap<String, String> = all_versions.iter().map(|(p, (_, a))| (p.clone(), a.clone())).collect();
@@ -570,7 +582,7 @@ fn add_observation(tx: &mut dyn Tx, b: &mut Batch, who: &Principal, op: &Op) -> 
         ));
     }
     let orgs = stored_orgs(tx, &case_id)?;
-    if case_access(who, &orgs) < Access::Write {
+    if !case_access(who, &orgs).may_add_observation() {
         return Ok(out_of_scope());
     }
     let seq = b.next_seq();
@@ -633,7 +645,7 @@ fn resolve_conflict(tx: &mut dyn Tx, b: &mut Batch, who: &Principal, op: &Op) ->
         return Ok(rejected("unknown_conflict", "サーバーにない競合です。", "The conflict does not exist on the server."));
     };
     let orgs = stored_orgs(tx, &record.entity_id)?;
-    if case_access(who, &orgs) < Access::Write {
+    if !case_access(who, &orgs).may_edit() {
         return Ok(out_of_scope());
     }
     if record.status != "open" {
@@ -790,6 +802,8 @@ fn pull_page(
             (Cursor::Changes { after: last }, more)
         }
     };
+    // Each change as the caller's view shows it (a lab's, a facility's).
+    let changes: Vec<Change> = changes.into_iter().filter_map(|c| shown_change(who, c)).collect();
     let mut read = BTreeSet::new();
     let mut entries = audit::Entries::default();
     for c in &changes {

@@ -36,6 +36,9 @@ both_backends!(
     a_stale_resolution_becomes_a_new_conflict,
     clusters_sync_within_the_managing_centres_scope,
     pushes_queued_behind_the_writer_are_bounded,
+    a_facility_sees_its_residents_until_they_leave,
+    lab_corrections_need_the_grant,
+    an_older_database_gains_the_national_and_facility_scopes,
 );
 
 async fn sign_in_refresh_and_logout(b: Backend) {
@@ -156,80 +159,150 @@ async fn disabled_users_and_devices_are_signed_out(b: Backend) {
     assert_eq!(app.try_login("kita", "office-pc").await.0, StatusCode::UNAUTHORIZED);
 }
 
-/// S1: every role × every case endpoint × in/out of scope, each a real request.
+/// A case with personal data in every part the views treat differently.
+fn personal_case(id: Uuid, responsible: &str, related: &[&str], clinic: &str, facility: &str, name: &str) -> Value {
+    json!({
+        "id": id,
+        "basic": {"name": name, "sex": "female", "birth_date": "1980-04-01", "phone": "03-1234-5678",
+                  "residence": {"municipality_code": "992011", "text": "デモ市中央1-2-3"}},
+        "jurisdiction": {"responsible_health_centre": responsible, "related_health_centres": related,
+                         "reporting_clinic": clinic, "facility": facility},
+        "notification": {"onset_date": "2026-11-01", "remarks": "自由記述"},
+        "investigation": {"notes": "聞き取りメモ"}
+    })
+}
+
+/// S1: every role × every case endpoint × in/out of scope, each a real request:
+/// pull, GET case (and what of it the caller's view shows), case.create,
+/// observation.add, case.update, the conflicts list, stats and reports.
 async fn authorisation_matrix(b: Backend) {
     let app = TestApp::new(b).await;
     // A: responsible 中央 (HC9901), related 北 (HC9902), reported by CL990001.
     // B: the neighbouring prefecture's centre and clinic.
     // C: 中央 only, no clinic.
-    let (a, bb, c) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
+    // D: 北, placed in the recovery hotel FAC9901.
+    let (a, bb, c, d) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
     let chuo = app.login("chuo").await;
+    let kita = app.login("kita").await;
+    let ken = app.login("ken").await;
     let hc98 = app.login("hc98").await;
-    let (s, v) = app
-        .push(
-            &chuo,
-            vec![
-                create_op(&case_doc(a, "HC9901", &["HC9902"], "CL990001", "山田 太郎")),
-                create_op(&case_doc(c, "HC9901", &[], "", "佐藤 花子")),
-            ],
-        )
-        .await;
-    assert_eq!(s, StatusCode::OK);
+    let jurisdictions: [(&str, &[&str], &str, &str); 4] =
+        [("HC9901", &["HC9902"], "CL990001", ""), ("HC9801", &[], "CL980001", ""), ("HC9901", &[], "", ""), ("HC9902", &[], "", "FAC9901")];
+    let names = ["山田 太郎", "鈴木 一郎", "佐藤 花子", "高橋 二郎"];
+    let doc = |i: usize, id: Uuid, name: &str| {
+        let (r, rel, cl, f) = jurisdictions[i];
+        personal_case(id, r, rel, cl, f, name)
+    };
+    let (_, v) = app.push(&chuo, vec![create_op(&doc(0, a, names[0])), create_op(&doc(2, c, names[2]))]).await;
     assert!(v["results"].as_array().unwrap().iter().all(|r| r["status"] == "applied"), "{v}");
-    let (_, v) = app.push(&hc98, vec![create_op(&case_doc(bb, "HC9801", &[], "CL980001", "鈴木 一郎"))]).await;
+    let (_, v) = app.push(&hc98, vec![create_op(&doc(1, bb, names[1]))]).await;
     assert_eq!(v["results"][0]["status"], "applied", "{v}");
+    let (_, v) = app.push(&kita, vec![create_op(&doc(3, d, "高橋 次郎"))]).await;
+    let seq = v["results"][0]["server_seq"].as_i64().unwrap();
+    // Two conflicts on D: its name (hidden from labs) and its hospital (hidden from the facility).
+    let first = update_op(
+        d,
+        json!([{"path": "basic.name", "old": "高橋 次郎", "new": "高橋 二郎"}, {"path": "measures.hospital", "old": "", "new": "北病院"}]),
+        json!({"basic.name": seq, "measures.hospital": seq}),
+    );
+    assert_eq!(app.push(&kita, vec![first]).await.1["results"][0]["status"], "applied");
+    let stale = update_op(
+        d,
+        json!([{"path": "basic.name", "old": "高橋 次郎", "new": "高橋 治郎"}, {"path": "measures.hospital", "old": "", "new": "南病院"}]),
+        json!({"basic.name": seq, "measures.hospital": seq}),
+    );
+    assert_eq!(app.push(&ken, vec![stale]).await.1["results"][0]["status"], "conflict");
 
     const Y: bool = true;
     const N: bool = false;
-    // login, [read A, B, C], [write A, B, C], stats allowed
+    // login, [read A B C D], [create like A B C D], [observe], [edit], view, stats, reports
     #[rustfmt::skip]
-    let matrix: &[(&str, [bool; 3], [bool; 3], bool)] = &[
-        ("chuo",        [Y, N, Y], [Y, N, Y], N), // responsible centre
-        ("chuo-viewer", [Y, N, Y], [N, N, N], N), // same centre, read-only role
-        ("kita",        [Y, N, N], [Y, N, N], N), // related centre of A only
-        ("clinic",      [Y, N, N], [Y, N, N], N), // the reporting clinic of A
-        ("ken",         [Y, N, Y], [Y, N, Y], Y), // the prefecture over 中央 and 北
-        ("lab",         [Y, N, Y], [N, N, N], N), // the prefecture's lab: reads for quality checks
-        ("kuni",        [N, N, N], [N, N, N], Y), // the nation: aggregates only
-        ("hc98",        [N, Y, N], [N, Y, N], N),
-        ("clinic98",    [N, Y, N], [N, Y, N], N),
-        ("ken98",       [N, Y, N], [N, Y, N], Y),
+    let matrix: &[(&str, [bool; 4], [bool; 4], [bool; 4], [bool; 4], char, bool, bool)] = &[
+        ("chuo",        [Y, N, Y, N], [Y, N, Y, N], [Y, N, Y, N], [Y, N, Y, N], 'F', N, Y), // responsible centre
+        ("chuo-viewer", [Y, N, Y, N], [N, N, N, N], [N, N, N, N], [N, N, N, N], 'F', N, Y), // same centre, read-only role
+        ("kita",        [Y, N, N, Y], [Y, N, N, Y], [Y, N, N, Y], [Y, N, N, Y], 'F', N, Y), // related of A, responsible of D
+        ("clinic",      [Y, N, N, N], [Y, N, N, N], [Y, N, N, N], [Y, N, N, N], 'F', N, N), // the reporting clinic of A
+        ("ken",         [Y, N, Y, Y], [Y, N, Y, Y], [Y, N, Y, Y], [Y, N, Y, Y], 'F', Y, Y), // the prefecture over 中央 and 北
+        ("lab",         [Y, N, Y, Y], [N, N, N, N], [N, N, N, N], [N, N, N, N], 'P', N, Y), // the prefecture's lab: quality checks
+        ("lab-fix",     [Y, N, Y, Y], [N, N, N, N], [N, N, N, N], [Y, N, Y, Y], 'P', N, Y), // ... granted corrections
+        ("niid",        [Y, Y, Y, Y], [N, N, N, N], [N, N, N, N], [N, N, N, N], 'P', N, Y), // the national lab: every case
+        ("hotel",       [N, N, N, Y], [N, N, N, N], [N, N, N, Y], [N, N, N, N], 'R', N, N), // the facility: its resident
+        ("kuni",        [N, N, N, N], [N, N, N, N], [N, N, N, N], [N, N, N, N], '-', Y, Y), // the nation: aggregates only
+        ("hc98",        [N, Y, N, N], [N, Y, N, N], [N, Y, N, N], [N, Y, N, N], 'F', N, Y),
+        ("clinic98",    [N, Y, N, N], [N, Y, N, N], [N, Y, N, N], [N, Y, N, N], 'F', N, N),
+        ("ken98",       [N, Y, N, N], [N, Y, N, N], [N, Y, N, N], [N, Y, N, N], 'F', Y, Y),
     ];
-    let cases = [a, bb, c];
-    let jurisdictions: [(&str, &[&str], &str); 3] = [("HC9901", &["HC9902"], "CL990001"), ("HC9801", &[], "CL980001"), ("HC9901", &[], "")];
-    for (login, read, write, stats) in matrix {
+    let cases = [a, bb, c, d];
+    let names = [names[0], names[1], names[2], "高橋 二郎"];
+    // What a view shows of the personal case: [name, phone, residence text, notes, remarks, onset, sex, municipality].
+    let shows = |view: char| -> [bool; 8] {
+        match view {
+            'F' => [Y; 8],
+            'P' => [N, N, N, N, N, Y, Y, Y],
+            'R' => [Y, Y, N, N, N, Y, Y, N],
+            _ => unreachable!(),
+        }
+    };
+    let check_view = |who: &str, what: &str, doc: &Value, view: char, name: &str| {
+        let seen = [
+            doc["basic"]["name"] == json!(name),
+            doc["basic"]["phone"] == json!("03-1234-5678"),
+            doc["basic"]["residence"]["text"] == json!("デモ市中央1-2-3"),
+            doc["investigation"]["notes"] == json!("聞き取りメモ"),
+            doc["notification"]["remarks"] == json!("自由記述"),
+            doc["notification"]["onset_date"] == json!("2026-11-01"),
+            doc["basic"]["sex"] == json!("female"),
+            doc["basic"]["residence"]["municipality_code"] == json!("992011"),
+        ];
+        assert_eq!(seen, shows(view), "{who} {what}: what the view shows of {doc}");
+    };
+    for (login, read, create, observe, edit, view, stats, reports) in matrix {
         let token = app.login(login).await;
-        // Pull: the whole scope of the caller.
-        let (s, pulled, _) = app.call(Method::GET, "/api/sync/pull?limit=100", Some(&token), None).await;
-        let pulled_ids: BTreeSet<String> = if *login == "kuni" {
+        // Pull: the whole scope of the caller, in its view.
+        let (s, pulled, _) = app.call(Method::GET, "/api/sync/pull?limit=200", Some(&token), None).await;
+        let pulled: Vec<Value> = if *login == "kuni" {
             assert_eq!(s, StatusCode::FORBIDDEN, "{login} pull");
-            BTreeSet::new()
+            Vec::new()
         } else {
             assert_eq!(s, StatusCode::OK, "{login} pull: {pulled}");
-            pulled["changes"].as_array().unwrap().iter().map(|c| c["entity_id"].as_str().unwrap().to_string()).collect()
+            assert_eq!(pulled["has_more"], false);
+            pulled["changes"].as_array().unwrap().clone()
         };
         for (i, id) in cases.iter().enumerate() {
+            let put = pulled.iter().find(|ch| ch["entity_id"] == json!(id));
+            assert_eq!(put.is_some(), read[i], "{login} pull case {i}");
+            if let Some(put) = put {
+                check_view(*login, &format!("pulled case {i}"), &put["doc"], *view, names[i]);
+            }
             let (s, v, _) = app.call(Method::GET, &format!("/api/cases/{id}"), Some(&token), None).await;
             let expected = if read[i] { StatusCode::OK } else { StatusCode::NOT_FOUND };
             assert_eq!(s, expected, "{login} GET case {i}: {v}");
             if read[i] {
                 assert_eq!(v["id"], json!(id));
+                check_view(*login, &format!("GET case {i}"), &v, *view, names[i]);
             } else {
                 assert_eq!(v["code"], "not_found", "no hint the case exists");
             }
-            assert_eq!(pulled_ids.contains(&id.to_string()), read[i], "{login} pull case {i}");
 
-            // Entering a new case with the same jurisdiction; adding an observation to this one.
-            let (resp, rel, clinic) = jurisdictions[i];
+            // Entering a new case with the same jurisdiction; adding an observation to this one; correcting it.
             let obs = Uuid::now_v7();
-            let more = vec![
-                create_op(&case_doc(Uuid::now_v7(), resp, rel, clinic, "新規")),
+            let ops = vec![
+                create_op(&doc(i, Uuid::now_v7(), "新規")),
                 json!({"op_id": Uuid::now_v7(), "seq": 3, "entity": "observation", "entity_id": obs, "kind": "observation.add",
                        "payload": {"observation": {"id": obs, "case_id": id, "temperature": 36.8}}}),
+                update_op(
+                    *id,
+                    json!([{"path": "notification.symptoms_other", "old": null, "new": format!("by {login}")}]),
+                    json!({"notification.symptoms_other": i64::MAX / 2}),
+                ),
             ];
-            let (_, v) = app.push(&token, more).await;
-            for (what, r) in ["case.create", "observation.add"].iter().zip(v["results"].as_array().unwrap()) {
-                if write[i] {
+            let (s, v) = app.push(&token, ops).await;
+            assert_eq!(s, StatusCode::OK, "{login} push {i}: {v}");
+            let allowed = [create[i], observe[i], edit[i]];
+            for ((what, r), allowed) in
+                ["case.create", "observation.add", "case.update"].iter().zip(v["results"].as_array().unwrap()).zip(allowed)
+            {
+                if allowed {
                     assert_eq!(r["status"], "applied", "{login} {what} case {i}: {v}");
                 } else {
                     assert_eq!(
@@ -239,29 +312,71 @@ async fn authorisation_matrix(b: Backend) {
                     );
                 }
             }
-
-            let op = update_op(
-                *id,
-                json!([{"path": "underlying_diseases", "old": null, "new": format!("by {login}")}]),
-                json!({"underlying_diseases": i64::MAX / 2}),
-            );
-            let (s, v) = app.push(&token, vec![op]).await;
-            assert_eq!(s, StatusCode::OK, "{login} push {i}: {v}");
-            let status = v["results"][0]["status"].as_str().unwrap();
-            if write[i] {
-                assert_eq!(status, "applied", "{login} push case {i}: {v}");
-            } else {
-                assert_eq!((status, v["results"][0]["code"].as_str().unwrap()), ("rejected", "out_of_scope"), "{login} push case {i}");
-            }
         }
+        // Conflicts: those on D, on the fields the caller's view shows.
+        let (s, v, _) = app.call(Method::GET, "/api/conflicts", Some(&token), None).await;
+        let fields: BTreeSet<String> = if *login == "kuni" {
+            assert_eq!(s, StatusCode::FORBIDDEN, "{login} conflicts");
+            BTreeSet::new()
+        } else {
+            assert_eq!(s, StatusCode::OK, "{login} conflicts: {v}");
+            v["conflicts"].as_array().unwrap().iter().map(|c| c["field"].as_str().unwrap().to_string()).collect()
+        };
+        let expected: BTreeSet<String> = match (read[3], *view) {
+            (false, _) => BTreeSet::new(),
+            (true, 'P') => ["measures.hospital".to_string()].into(),
+            (true, 'R') => ["basic.name".to_string()].into(),
+            (true, _) => ["basic.name".to_string(), "measures.hospital".to_string()].into(),
+        };
+        assert_eq!(fields, expected, "{login} conflicts");
         let s = app.call(Method::GET, "/api/stats/cases", Some(&token), None).await.0;
         assert_eq!(s, if *stats { StatusCode::OK } else { StatusCode::FORBIDDEN }, "{login} stats");
+        let s = app.call(Method::GET, "/api/reports/new-positives", Some(&token), None).await.0;
+        assert_eq!(s, if *reports { StatusCode::OK } else { StatusCode::FORBIDDEN }, "{login} reports");
+    }
+    // A lab corrects only what it sees and what a quality check is about: not the
+    // name, not the jurisdiction, not a whole part holding fields it cannot see.
+    let lab_fix = app.login("lab-fix").await;
+    for (path, new) in [("basic.name", json!("x")), ("jurisdiction.facility", json!("")), ("notification", json!({}))] {
+        let op = update_op(a, json!([{"path": path, "old": null, "new": new}]), json!({path: i64::MAX / 2}));
+        let (_, v) = app.push(&lab_fix, vec![op]).await;
+        assert_eq!(
+            (v["results"][0]["status"].as_str(), v["results"][0]["code"].as_str()),
+            (Some("rejected"), Some("not_permitted")),
+            "{path}: {v}"
+        );
+    }
+    // Every read of the new actors is in the audit log.
+    let ids: Vec<String> = cases.iter().map(|id| id.to_string()).collect();
+    let audited = app
+        .with_db(move |db| {
+            db.tx(|tx| {
+                let mut out = Vec::new();
+                for login in ["lab", "lab-fix", "niid", "hotel"] {
+                    for id in &ids {
+                        let n = tx.query(
+                            "SELECT COUNT(*) FROM audit WHERE staff = $1 AND action = 'read' AND entity = 'case' AND entity_id = $2",
+                            &[login.into(), id.as_str().into()],
+                        )?[0][0]
+                            .int()?;
+                        out.push(n);
+                    }
+                }
+                Ok::<_, todoke_server::db::DbError>(out)
+            })
+            .unwrap()
+        })
+        .await;
+    let reads: Vec<bool> =
+        ["lab", "lab-fix", "niid", "hotel"].iter().flat_map(|l| matrix.iter().find(|row| row.0 == *l).unwrap().1).collect();
+    for (n, read) in audited.iter().zip(reads) {
+        // A readable case: read by the pull and by GET; else never.
+        assert_eq!(*n, if read { 2 } else { 0 }, "audit {audited:?}");
     }
     // Aggregates are area-bound: the prefecture counts its own.
-    // P99 has A and C plus the cases its users entered like them; P98 has B and its copies.
+    // P99 has A, C and D plus the cases its users entered like them; P98 has B and its copies.
     let writers_of = |i: usize| matrix.iter().filter(|row| row.2[i]).count() as i64;
-    let ken = app.login("ken").await;
-    let p99 = 2 + writers_of(0) + writers_of(2);
+    let p99 = 3 + writers_of(0) + writers_of(2) + writers_of(3);
     assert_eq!(app.call(Method::GET, "/api/stats/cases", Some(&ken), None).await.1["total"], p99);
     let ken98 = app.login("ken98").await;
     assert_eq!(app.call(Method::GET, "/api/stats/cases", Some(&ken98), None).await.1["total"], 1 + writers_of(1));
@@ -1086,4 +1201,193 @@ async fn pushes_queued_behind_the_writer_are_bounded(b: Backend) {
         }
     }
     assert_eq!((applied, refused), (todoke_server::MAX_QUEUED_PUSHES, 8));
+}
+
+/// A health centre places a case in a recovery hotel (`jurisdiction.facility`,
+/// a per-field edit like any other): the hotel's nurses see the resident in
+/// their view, add observations, cannot edit the case; when the placement
+/// changes, the case leaves the hotel's scope (scope_left) and its access.
+async fn a_facility_sees_its_residents_until_they_leave(b: Backend) {
+    let app = TestApp::new(b).await;
+    let kita = app.login("kita").await;
+    let hotel = app.login("hotel").await;
+    let id = Uuid::now_v7();
+    let (_, v) = app.push(&kita, vec![create_op(&personal_case(id, "HC9902", &[], "", "", "入所 予定"))]).await;
+    let seq = v["results"][0]["server_seq"].as_i64().unwrap();
+    let (before, cursor, _) = pull_all(&app, &hotel, None, 100).await;
+    assert!(before.is_empty(), "not placed yet: {before:?}");
+    let obs_op = |obs: Uuid| {
+        json!({"op_id": Uuid::now_v7(), "seq": 3, "entity": "observation", "entity_id": obs, "kind": "observation.add",
+               "payload": {"observation": {"id": obs, "case_id": id, "temperature": 37.9, "note": "夜間に発熱"}}})
+    };
+    assert_eq!(app.push(&hotel, vec![obs_op(Uuid::now_v7())]).await.1["results"][0]["code"], "out_of_scope");
+    // A code that is not a facility opens nothing.
+    let wrong =
+        update_op(id, json!([{"path": "jurisdiction.facility", "old": "", "new": "HC9901"}]), json!({"jurisdiction.facility": seq}));
+    assert_eq!(app.push(&kita, vec![wrong]).await.1["results"][0]["status"], "applied");
+    let chuo = app.login("chuo").await;
+    assert_eq!(app.call(Method::GET, &format!("/api/cases/{id}"), Some(&chuo), None).await.0, StatusCode::NOT_FOUND);
+
+    let place = update_op(
+        id,
+        json!([{"path": "jurisdiction.facility", "old": "HC9901", "new": "FAC9901"}]),
+        json!({"jurisdiction.facility": i64::MAX / 2}),
+    );
+    assert_eq!(app.push(&kita, vec![place]).await.1["results"][0]["status"], "applied");
+    let obs = Uuid::now_v7();
+    let (_, v) = app.push(&kita, vec![obs_op(obs)]).await;
+    assert_eq!(v["results"][0]["status"], "applied");
+    let (got, cursor, _) = pull_all(&app, &hotel, Some(cursor), 100).await;
+    let kinds: Vec<(&str, &str)> = got.iter().map(|c| (c["kind"].as_str().unwrap(), c["entity"].as_str().unwrap())).collect();
+    assert_eq!(kinds, [("put", "case"), ("put", "observation")], "{got:?}");
+    let doc = &got[0]["doc"];
+    assert_eq!((doc["basic"]["name"].as_str(), doc["basic"]["phone"].as_str()), (Some("入所 予定"), Some("03-1234-5678")));
+    assert!(
+        doc["basic"].get("residence").is_none() && doc.get("investigation").is_none() && doc["notification"].get("remarks").is_none(),
+        "{doc}"
+    );
+    assert_eq!(got[1]["doc"]["note"], "夜間に発熱", "the nurses see observations whole");
+    // The hotel's own observation is accepted; an edit of the case is not.
+    let (_, v) = app.push(&hotel, vec![obs_op(Uuid::now_v7())]).await;
+    assert_eq!(v["results"][0]["status"], "applied", "{v}");
+    let edit = update_op(
+        id,
+        json!([{"path": "measures.current_status", "old": null, "new": "home_recovery"}]),
+        json!({"measures.current_status": i64::MAX / 2}),
+    );
+    assert_eq!(app.push(&hotel, vec![edit]).await.1["results"][0]["code"], "out_of_scope");
+    // The centre edits: the hotel gets the field it sees, not the one it does not.
+    let (_, doc_now, _) = app.call(Method::GET, &format!("/api/cases/{id}"), Some(&kita), None).await;
+    let edits = update_op(
+        id,
+        json!([{"path": "measures.current_status", "old": null, "new": "hotel_recovery"}, {"path": "basic.email", "old": "", "new": "a@example.jp"}]),
+        json!({"measures.current_status": i64::MAX / 2, "basic.email": i64::MAX / 2}),
+    );
+    assert_eq!(doc_now["basic"]["email"], "");
+    assert_eq!(app.push(&kita, vec![edits]).await.1["results"][0]["status"], "applied");
+    let (got, cursor, _) = pull_all(&app, &hotel, Some(cursor), 100).await;
+    let patches: Vec<&Value> = got.iter().filter(|c| c["kind"] == "patch" && c["entity"] == "case").collect();
+    assert_eq!(patches.len(), 1, "{got:?}");
+    let paths: Vec<&str> = patches[0]["changes"].as_array().unwrap().iter().map(|c| c["path"].as_str().unwrap()).collect();
+    assert_eq!(paths, ["measures.current_status"]);
+
+    // Discharged from the hotel to home recovery: the case leaves the hotel's scope.
+    let leave = update_op(
+        id,
+        json!([{"path": "jurisdiction.facility", "old": "FAC9901", "new": ""}]),
+        json!({"jurisdiction.facility": i64::MAX / 2}),
+    );
+    assert_eq!(app.push(&kita, vec![leave]).await.1["results"][0]["status"], "applied");
+    let (got, _, _) = pull_all(&app, &hotel, Some(cursor), 100).await;
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!((got[0]["kind"].as_str(), &got[0]["case_id"]), (Some("scope_left"), &json!(id)));
+    assert_eq!(app.call(Method::GET, &format!("/api/cases/{id}"), Some(&hotel), None).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(app.push(&hotel, vec![obs_op(Uuid::now_v7())]).await.1["results"][0]["code"], "out_of_scope");
+    let (fresh, _, _) = pull_all(&app, &hotel, None, 100).await;
+    assert!(fresh.is_empty(), "a fresh download no longer holds the former resident: {fresh:?}");
+    // The responsible centre still has it, with the hotel's observation.
+    assert_eq!(app.call(Method::GET, &format!("/api/cases/{id}"), Some(&kita), None).await.0, StatusCode::OK);
+}
+
+/// Corrections "where granted" (DOMAIN.md §2): a lab user reads; an
+/// administrator's `set-role corrector` (audited, ends the user's sessions)
+/// lets it correct what it sees; `set-role viewer` takes it back.
+async fn lab_corrections_need_the_grant(b: Backend) {
+    let app = TestApp::new(b).await;
+    let chuo = app.login("chuo").await;
+    let id = Uuid::now_v7();
+    app.push(&chuo, vec![create_op(&personal_case(id, "HC9901", &[], "", "", "品質 確認"))]).await;
+    let fix = |date: &str| {
+        update_op(
+            id,
+            json!([{"path": "notification.onset_date", "old": null, "new": date}]),
+            json!({"notification.onset_date": i64::MAX / 2}),
+        )
+    };
+    // The lab's download: the case and its observations, pseudonymised (an observation's free text too).
+    let obs = Uuid::now_v7();
+    let op = json!({"op_id": Uuid::now_v7(), "seq": 2, "entity": "observation", "entity_id": obs, "kind": "observation.add",
+                    "payload": {"observation": {"id": obs, "case_id": id, "temperature": 38.2, "spo2": 95, "note": "品質様に電話で確認"}}});
+    assert_eq!(app.push(&chuo, vec![op]).await.1["results"][0]["status"], "applied");
+    let lab = app.login("lab").await;
+    let (got, _, _) = pull_all(&app, &lab, None, 100).await;
+    let kinds: Vec<&str> = got.iter().map(|c| c["entity"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["observation", "case"], "newest first");
+    assert_eq!((got[0]["doc"]["spo2"].as_i64(), got[0]["doc"].get("note")), (Some(95), None), "{}", got[0]);
+    assert_eq!((got[1]["doc"]["basic"].get("name"), got[1]["doc"]["notification"]["onset_date"].as_str()), (None, Some("2026-11-01")));
+    assert_eq!(app.push(&lab, vec![fix("2026-10-30")]).await.1["results"][0]["code"], "out_of_scope");
+
+    app.with_db(|db| todoke_server::accounts::set_role(db, "lab", "corrector").unwrap()).await;
+    assert_eq!(app.call(Method::GET, "/api/sync/pull", Some(&lab), None).await.0, StatusCode::UNAUTHORIZED, "sessions end");
+    let lab = app.login("lab").await;
+    assert_eq!(app.push(&lab, vec![fix("2026-10-30")]).await.1["results"][0]["status"], "applied");
+    let (_, doc, _) = app.call(Method::GET, &format!("/api/cases/{id}"), Some(&chuo), None).await;
+    assert_eq!(doc["notification"]["onset_date"], "2026-10-30");
+    assert_eq!(doc["basic"]["name"], "品質 確認", "nothing hidden from the lab was touched");
+    assert_eq!(doc["notification"]["remarks"], "自由記述");
+    // The health centre's desk gets the correction.
+    let (changes, _, _) = pull_all(&app, &chuo, None, 100).await;
+    let case = changes.iter().find(|c| c["entity"] == "case").unwrap();
+    assert_eq!(case["doc"]["notification"]["onset_date"], "2026-10-30");
+
+    // Only labs can be granted; unknown roles are refused; the grant is audited.
+    let err = app.with_db(|db| todoke_server::accounts::set_role(db, "chuo", "corrector").unwrap_err().to_string()).await;
+    assert!(err.contains("labs only"), "{err}");
+    let err = app.with_db(|db| todoke_server::accounts::set_role(db, "lab", "boss").unwrap_err().to_string()).await;
+    assert!(err.contains("unknown role"), "{err}");
+    app.with_db(|db| todoke_server::accounts::set_role(db, "lab", "viewer").unwrap()).await;
+    let lab = app.login("lab").await;
+    assert_eq!(app.push(&lab, vec![fix("2026-10-29")]).await.1["results"][0]["code"], "out_of_scope");
+    let grants = app
+        .with_db(|db| {
+            db.tx(|tx| {
+                let rows = tx.query("SELECT entity_id FROM audit WHERE action = 'admin.set-role' ORDER BY seq", &[])?;
+                rows.iter().map(|r| r[0].text()).collect::<Result<Vec<_>, _>>()
+            })
+            .unwrap()
+        })
+        .await;
+    assert_eq!(grants, ["lab", "lab"], "each grant and withdrawal is audited (the refused ones changed nothing)");
+}
+
+/// Schema 3: a database written before labs read through the nation and
+/// facilities had residents gets those `case_access` rows when opened.
+async fn an_older_database_gains_the_national_and_facility_scopes(b: Backend) {
+    let app = TestApp::new(b).await;
+    let kita = app.login("kita").await;
+    let (resident, other) = (Uuid::now_v7(), Uuid::now_v7());
+    let ops = vec![
+        create_op(&personal_case(resident, "HC9902", &[], "", "FAC9901", "旧 版")),
+        create_op(&personal_case(other, "HC9902", &[], "", "", "旧 版二")),
+    ];
+    assert!(app.push(&kita, ops).await.1["results"].as_array().unwrap().iter().all(|r| r["status"] == "applied"));
+    let url = app.url.clone();
+    let rows = app
+        .with_db(move |db| {
+            // As version 2 left it: no row for the nation or the facility.
+            db.tx(|tx| {
+                tx.exec("DELETE FROM case_access WHERE org IN ('JP', 'FAC9901')", &[])?;
+                tx.exec("UPDATE schema_version SET version = 2 WHERE id = 1", &[])
+            })
+            .unwrap();
+            let reopened = todoke_server::Db::open(&url).unwrap();
+            reopened
+                .tx(|tx| tx.query("SELECT case_id, org FROM case_access WHERE org IN ('JP', 'FAC9901') ORDER BY org, case_id", &[]))
+                .unwrap()
+                .iter()
+                .map(|r| (r[0].text().unwrap(), r[1].text().unwrap()))
+                .collect::<Vec<_>>()
+        })
+        .await;
+    let mut expected = vec![
+        (resident.to_string(), "FAC9901".to_string()),
+        (resident.to_string(), "JP".to_string()),
+        (other.to_string(), "JP".to_string()),
+    ];
+    expected.sort_by(|x, y| (&x.1, &x.0).cmp(&(&y.1, &y.0)));
+    assert_eq!(rows, expected);
+    let hotel = app.login("hotel").await;
+    assert_eq!(app.call(Method::GET, &format!("/api/cases/{resident}"), Some(&hotel), None).await.0, StatusCode::OK);
+    let niid = app.login("niid").await;
+    assert_eq!(app.call(Method::GET, &format!("/api/cases/{other}"), Some(&niid), None).await.0, StatusCode::OK);
 }

@@ -96,6 +96,28 @@ fn admin_commands_seed_demo_and_audit_verify() {
     let (code, _, err) = run(&["admin", "--db", db, "create-org", "--kind", "moon-base", "--code", "X", "--name", "x"], None);
     assert_ne!(code, 0);
     assert!(err.contains("unknown organisation kind"), "{err}");
+    // The new actors are in the demo, with their sign-in lines.
+    for login in ["lab-fix", "niid", "hotel"] {
+        assert!(out.contains(&format!("otpauth://totp/Todoke:{login}?secret=")), "{login}: {out}");
+    }
+    assert!(out.lines().any(|l| l.trim_start().starts_with("lab-fix") && l.contains("role corrector")), "{out}");
+    // A lab hangs under a prefecture or the nation (NIID); a facility under a prefecture or a health centre.
+    let (code, _, err) =
+        run(&["admin", "--db", db, "create-org", "--kind", "lab", "--code", "LABX", "--name", "x", "--parent", "HC9901"], None);
+    assert_ne!(code, 0);
+    assert!(err.contains("needs a parent of kind prefecture or nation"), "{err}");
+    let (code, _, err) = run(
+        &["admin", "--db", db, "create-org", "--kind", "facility", "--code", "FAC1", "--name", "テスト療養施設", "--parent", "HC9901"],
+        None,
+    );
+    assert_eq!(code, 0, "{err}");
+    // Corrections are granted to lab users only.
+    let (code, out2, err) = run(&["admin", "--db", db, "set-role", "--login", "lab", "--role", "corrector"], None);
+    assert_eq!(code, 0, "{err}");
+    assert!(out2.contains("role corrector"), "{out2}");
+    let (code, _, err) = run(&["admin", "--db", db, "set-role", "--login", "chuo", "--role", "corrector"], None);
+    assert_ne!(code, 0);
+    assert!(err.contains("labs only"), "{err}");
     let (code, out, err) = run(
         &["admin", "--db", db, "create-user", "--org", "CL1", "--role", "staff", "--login", "dr", "--password-stdin"],
         Some("a long enough password\n"),
@@ -137,13 +159,18 @@ fn admin_commands_seed_demo_and_audit_verify() {
         ("admin.reset-otp", "dr"),
         ("admin.disable-user", "dr"),
         ("admin.disable-device", "lost-laptop"),
+        ("admin.create-org", "FAC1"),
+        ("admin.set-role", "lab"),
     ] {
         assert!(
             admin_entries.iter().any(|(who, a, i)| who.starts_with("admin:") && a == action && i == id),
             "{action} {id}: {admin_entries:?}"
         );
     }
-    assert!(!admin_entries.iter().any(|(_, _, i)| i == "dr2" || i == "nobody" || i == "X"), "refused changes leave no entry");
+    assert!(
+        !admin_entries.iter().any(|(_, _, i)| i == "dr2" || i == "nobody" || i == "X" || i == "LABX"),
+        "refused changes leave no entry"
+    );
     let before: i64 = rusqlite::Connection::open(db).unwrap().query_row("SELECT COUNT(*) FROM audit", [], |r| r.get(0)).unwrap();
     // Write entries through the library too, then verify.
     {

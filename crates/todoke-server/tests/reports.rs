@@ -1,6 +1,6 @@
 //! GET /api/reports/{name} through the router, on SQLite and on PostgreSQL:
-//! each organisation gets the indicators of its own area, suppressed; clinics
-//! and labs are refused; every request is audited.
+//! each organisation gets the indicators of its own area, suppressed (a lab
+//! its parent's); clinics and facilities are refused; every request is audited.
 
 #[macro_use]
 mod common;
@@ -38,13 +38,16 @@ async fn reports_follow_jurisdiction_suppress_and_are_audited(b: Backend) {
     app.push(&kita, (0..2).map(|i| create_op(&positive("HC9902", "male", "20s", 2 + i))).collect()).await;
     app.push(&hc98, (0..3).map(|i| create_op(&positive("HC9801", "female", "50s", 5 + i))).collect()).await;
 
-    for (login, expected) in [("chuo", 7), ("kita", 2), ("ken", 9), ("hc98", 3), ("ken98", 3), ("kuni", 12)] {
+    // A lab reports over its parent's area: the prefecture's lab as the prefecture, the NIID as the nation.
+    for (login, expected) in
+        [("chuo", 7), ("kita", 2), ("ken", 9), ("hc98", 3), ("ken98", 3), ("kuni", 12), ("lab", 9), ("lab-fix", 9), ("niid", 12)]
+    {
         let token = app.login(login).await;
         let (s, table, _) = app.call(Method::GET, "/api/reports/new-positives", Some(&token), None).await;
         assert_eq!(s, StatusCode::OK, "{login}: {table}");
         assert_eq!(total_new_positives(&table), expected, "{login}");
     }
-    for login in ["clinic", "lab", "clinic98"] {
+    for login in ["clinic", "hotel", "clinic98"] {
         let token = app.login(login).await;
         let (s, v, _) = app.call(Method::GET, "/api/reports/new-positives", Some(&token), None).await;
         assert_eq!((s, v["code"].as_str()), (StatusCode::FORBIDDEN, Some("forbidden")), "{login}");
@@ -84,7 +87,7 @@ async fn reports_follow_jurisdiction_suppress_and_are_audited(b: Backend) {
         .await;
     assert!(ok.is_ok());
     let names: Vec<String> = reports.iter().map(|r| r[1].text().unwrap()).collect();
-    assert_eq!(names.iter().filter(|n| *n == "new-positives").count(), 6, "{names:?}");
+    assert_eq!(names.iter().filter(|n| *n == "new-positives").count(), 9, "the 9 answered, not the refused: {names:?}");
     assert!(names.contains(&"all".to_string()) && names.contains(&"positives-by-sex-age-cumulative".to_string()));
 }
 
