@@ -16,6 +16,8 @@ packages=(
   fonts-noto-cjk
   # A real spreadsheet (LibreOffice Calc, headless) to open Shift_JIS exports in tests.
   libreoffice-calc-nogui
+  # One-time passwords for signing in to the demo server from a terminal (scripts/run.sh).
+  oathtool
   # PostgreSQL server binaries for the central-server tests.
   postgresql
 )

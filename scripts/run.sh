@@ -94,6 +94,7 @@ if [[ ! -f "$server_dir/server.db" ]]; then
   # Demo organisations and one user each; their passwords are shown once, so keep them.
   (umask 077 && "$bin/todoke-server" seed-demo --db "$server_dir/server.db" >"$server_dir/demo-sign-in.txt")
   echo "demo organisations and users created; sign-in details in $server_dir/demo-sign-in.txt"
+  echo "(the demo desk belongs to HC131121: sign in as 'setagaya' to sync it)"
 else
   echo "existing server database, left as it is (sign-in details in $server_dir/demo-sign-in.txt)"
 fi
@@ -111,6 +112,13 @@ done
 echo "server up (pid $server_pid); log in $server_dir/server.log"
 # The app's sign-in form (画面「同期」) offers this server.
 export TODOKE_SERVER_URL="http://$listen"
+demo_line=$(grep -E '^ *setagaya ' "$server_dir/demo-sign-in.txt" || true)
+if [[ -n "$demo_line" ]]; then
+  demo_password=$(sed -E 's/.* password ([^ ]+) .*/\1/' <<<"$demo_line")
+  demo_secret=$(sed -E 's/.*[?&]secret=([A-Z2-7]+).*/\1/' <<<"$demo_line")
+  echo "sign in (画面「同期」): user setagaya, password $demo_password,"
+  echo "one-time password: oathtool --totp -b $demo_secret"
+fi
 
 section "desktop app"
 app=("$bin/todoke-desktop" --desk "$desk")

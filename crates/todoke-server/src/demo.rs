@@ -1,6 +1,7 @@
 //! `todoke-server seed-demo`: a demo prefecture, two health centres, a clinic,
 //! the prefecture's lab, the national lab (NIID), a recovery hotel, the
-//! nation, and users (the lab has a reader and a granted corrector).
+//! nation, and users (the lab has a reader and a granted corrector); plus
+//! Tokyo's 世田谷区保健所, the health centre of the run command's demo desk.
 
 use crate::accounts::{create_org, create_user, AdminError};
 use crate::credentials::{otpauth_uri, random_bytes};
@@ -23,6 +24,10 @@ pub const ORGS: &[(&str, &str, &str, Option<&str>)] = &[
     ("lab", "LAB99", "デモ県衛生研究所", Some("P99")),
     ("lab", "NIID", "国立感染症研究所 (デモ)", Some("JP")),
     ("facility", "FAC9901", "デモ県宿泊療養施設", Some("P99")),
+    // The health centre of the demo desk that `scripts/run.sh` creates
+    // (`todoke-cli init --org HC131121`), so that desk can sign in and sync.
+    ("prefecture", "P13", "東京都", Some("JP")),
+    ("health-centre", "HC131121", "世田谷区保健所", Some("P13")),
 ];
 
 pub const USERS: &[(&str, &str, &str)] = &[
@@ -35,6 +40,7 @@ pub const USERS: &[(&str, &str, &str)] = &[
     ("niid", "NIID", "viewer"),
     ("hotel", "FAC9901", "staff"),
     ("kuni", "JP", "viewer"),
+    ("setagaya", "HC131121", "staff"),
 ];
 
 pub fn seed(db: &Db) -> Result<Vec<DemoUser>, AdminError> {

@@ -97,7 +97,7 @@ fn admin_commands_seed_demo_and_audit_verify() {
     assert_ne!(code, 0);
     assert!(err.contains("unknown organisation kind"), "{err}");
     // The new actors are in the demo, with their sign-in lines.
-    for login in ["lab-fix", "niid", "hotel"] {
+    for login in ["lab-fix", "niid", "hotel", "setagaya"] {
         assert!(out.contains(&format!("otpauth://totp/Todoke:{login}?secret=")), "{login}: {out}");
     }
     assert!(out.lines().any(|l| l.trim_start().starts_with("lab-fix") && l.contains("role corrector")), "{out}");
