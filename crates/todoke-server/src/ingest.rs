@@ -44,9 +44,15 @@ pub const MAX_GROUP_OPS: usize = 4000;
 pub(crate) enum Prepared {
     /// Refused whatever the database holds (bad payload).
     Rejected(OpStatus),
-    CreateCase { doc: Value, text: String, jurisdiction: Jurisdiction },
+    CreateCase {
+        doc: Value,
+        text: String,
+        jurisdiction: Jurisdiction,
+    },
     /// The changes, each with the top-level field it is in.
-    UpdateCase { changes: Vec<(FieldChange, String)> },
+    UpdateCase {
+        changes: Vec<(FieldChange, String)>,
+    },
     /// Handled by the general code (`sync::apply_op`).
     General,
 }
@@ -204,9 +210,8 @@ fn run_group(db: &Db, group: Vec<Job>) -> (Vec<Push>, Overlay) {
             // Each alone: the failing one hears its error, the others their results.
             for (push, reply) in pushes.iter_mut().zip(replies) {
                 cases = Overlay::default();
-                let alone = db
-                    .tx(|tx| apply_group_with(tx, std::slice::from_mut(push), &mut cases))
-                    .map(|mut r| r.pop().unwrap_or_default());
+                let alone =
+                    db.tx(|tx| apply_group_with(tx, std::slice::from_mut(push), &mut cases)).map(|mut r| r.pop().unwrap_or_default());
                 let _ = reply.send(alone);
             }
         }
@@ -554,8 +559,14 @@ fn update_case(
     if record.state == State::Clean {
         record.state = State::Changed;
     }
-    let patch =
-        Change::Patch { server_seq: seq, entity: "case".into(), entity_id: id.into(), case_id: case.id, changes: written, op_id: Some(op.op_id) };
+    let patch = Change::Patch {
+        server_seq: seq,
+        entity: "case".into(),
+        entity_id: id.into(),
+        case_id: case.id,
+        changes: written,
+        op_id: Some(op.op_id),
+    };
     let body = serde_json::to_string(&patch).map_err(ApiError::internal)?;
     for org in &record.orgs {
         b.log.push(vec![org.as_str().into(), seq.into(), id.into(), body.as_str().into()]);

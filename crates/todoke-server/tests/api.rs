@@ -1167,7 +1167,10 @@ async fn grouped_pushes_each_get_their_own_results(b: Backend) {
                 .collect()
         })
         .await;
-    assert_eq!(writes, vec![("chuo".to_string(), "create".to_string()), ("chuo".into(), "update".into()), ("kita".into(), "update".into())]);
+    assert_eq!(
+        writes,
+        vec![("chuo".to_string(), "create".to_string()), ("chuo".into(), "update".into()), ("kita".into(), "update".into())]
+    );
 }
 
 async fn a_failing_push_does_not_fail_its_group(b: Backend) {

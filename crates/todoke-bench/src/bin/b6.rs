@@ -526,10 +526,11 @@ impl Templates {
             let text = serde_json::to_value(serde_json::from_value::<Case>(d)?)?.to_string();
             let mut out = Vec::new();
             let mut rest = text.as_str();
-            while let Some(at) = [rest.find(ID_MARK).map(|i| (i, Piece::Id, ID_MARK.len())), rest.find(ORG_MARK).map(|i| (i, Piece::Org, ORG_MARK.len()))]
-                .into_iter()
-                .flatten()
-                .min_by_key(|(i, _, _)| *i)
+            while let Some(at) =
+                [rest.find(ID_MARK).map(|i| (i, Piece::Id, ID_MARK.len())), rest.find(ORG_MARK).map(|i| (i, Piece::Org, ORG_MARK.len()))]
+                    .into_iter()
+                    .flatten()
+                    .min_by_key(|(i, _, _)| *i)
             {
                 out.push(Piece::Text(rest[..at.0].to_string()));
                 out.push(at.1);
