@@ -109,12 +109,28 @@ pub trait Tx {
     fn query_opt(&mut self, sql: &str, params: &[Val]) -> Result<Option<Row>, DbError> {
         Ok(self.query(sql, params)?.into_iter().next())
     }
+
+    /// Inserts rows (see [`insert_rows`], [`upsert_rows`]); `tail` follows the values.
+    fn insert_many(&mut self, table: &str, cols: &[&str], rows: &[Vec<Val>], tail: &str) -> Result<(), DbError> {
+        insert_multi_row(self, table, cols, rows, tail)
+    }
 }
 
 /// `INSERT INTO table (cols) VALUES (…), (…), …`: many rows in a few
-/// statements (one round trip each), chunked under both backends' limits on
-/// bound parameters.
+/// statements (one round trip each on PostgreSQL; on SQLite, one cached
+/// single-row statement run per row).
 pub fn insert_rows(tx: &mut dyn Tx, table: &str, cols: &[&str], rows: &[Vec<Val>]) -> Result<(), DbError> {
+    tx.insert_many(table, cols, rows, "")
+}
+
+/// [`insert_rows`] with an `ON CONFLICT …` clause after the rows (the SQL both
+/// backends speak: `excluded.col` is the row that was refused).
+pub fn upsert_rows(tx: &mut dyn Tx, table: &str, cols: &[&str], rows: &[Vec<Val>], on_conflict: &str) -> Result<(), DbError> {
+    tx.insert_many(table, cols, rows, on_conflict)
+}
+
+/// Multi-row INSERTs chunked under both backends' limits on bound parameters.
+fn insert_multi_row(tx: &mut (impl Tx + ?Sized), table: &str, cols: &[&str], rows: &[Vec<Val>], tail: &str) -> Result<(), DbError> {
     let per_chunk = (30_000 / cols.len().max(1)).max(1);
     for chunk in rows.chunks(per_chunk) {
         let mut sql = format!("INSERT INTO {table} ({}) VALUES ", cols.join(", "));
@@ -131,6 +147,10 @@ pub fn insert_rows(tx: &mut dyn Tx, table: &str, cols: &[&str], rows: &[Vec<Val>
                 sql.push_str(&params.len().to_string());
             }
             sql.push(')');
+        }
+        if !tail.is_empty() {
+            sql.push(' ');
+            sql.push_str(tail);
         }
         tx.exec(&sql, &params)?;
     }
@@ -259,6 +279,22 @@ impl Tx for SqliteTx<'_> {
             out.push(row);
         }
         Ok(out)
+    }
+
+    /// No round trips to save: one prepared statement, run per row (a
+    /// statement per row count would be prepared again and again).
+    fn insert_many(&mut self, table: &str, cols: &[&str], rows: &[Vec<Val>], tail: &str) -> Result<(), DbError> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let marks: Vec<String> = (1..=cols.len()).map(|i| format!("?{i}")).collect();
+        let sql = format!("INSERT INTO {table} ({}) VALUES ({}) {tail}", cols.join(", "), marks.join(", "));
+        let mut stmt = self.0.prepare_cached(&sql)?;
+        for row in rows {
+            debug_assert_eq!(row.len(), cols.len());
+            stmt.execute(rusqlite::params_from_iter(row.iter()))?;
+        }
+        Ok(())
     }
 
     fn lock_writers(&mut self) -> Result<(), DbError> {

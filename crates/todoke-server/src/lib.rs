@@ -16,6 +16,7 @@ pub mod db;
 pub mod demo;
 pub mod error;
 pub mod extract;
+pub mod ingest;
 pub mod openapi;
 pub mod reports;
 pub mod schema;
@@ -58,9 +59,11 @@ pub struct AppState {
     /// [`MAX_QUEUED_PUSHES`] a push is answered 429 at once rather than held
     /// (its body in memory) behind the writer.
     pub push_queue: Arc<Semaphore>,
+    /// Pushes prepared and waiting for the writer, taken in groups (`ingest`).
+    pub pending: Arc<ingest::Pending>,
 }
 
-pub const MAX_QUEUED_PUSHES: usize = 32;
+pub const MAX_QUEUED_PUSHES: usize = 64;
 
 /// Access tokens live 15 minutes; refresh tokens 30 days, bound to one device.
 pub const ACCESS_TTL_SECS: i64 = 15 * 60;
@@ -78,6 +81,7 @@ impl AppState {
             writer_turn: Arc::new(tokio::sync::Mutex::new(())),
             db_slots: Arc::new(Semaphore::new(db::POOL_SIZE as usize)),
             push_queue: Arc::new(Semaphore::new(MAX_QUEUED_PUSHES)),
+            pending: Arc::new(ingest::Pending::default()),
         }
     }
 

@@ -12,7 +12,7 @@
 //! change-log row per organisation that sees it, so a transfer of 担当保健所
 //! sends the case whole to the new scope and `scope_left` to the old one.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
 use axum::extract::{DefaultBodyLimit, State};
 use axum::routing::{get, post};
@@ -44,7 +44,25 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/api/sync/push", post(push).layer(DefaultBodyLimit::max(MAX_PUSH_BYTES))).route("/api/sync/pull", get(pull))
 }
 
-async fn push(State(state): State<AppState>, who: Principal, Body(req): Body<PushRequest>) -> Result<Json<PushResponse>, ApiError> {
+/// A place among the pushes admitted at once ([`crate::MAX_QUEUED_PUSHES`]),
+/// taken before the caller is looked up and the body read: beyond it, 429 at
+/// once, without parsing what would be refused.
+pub struct Admitted(#[allow(dead_code)] tokio::sync::OwnedSemaphorePermit);
+
+impl axum::extract::FromRequestParts<AppState> for Admitted {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(_parts: &mut axum::http::request::Parts, state: &AppState) -> Result<Admitted, ApiError> {
+        state.push_queue.clone().try_acquire_owned().map(Admitted).map_err(|_| ApiError::Busy)
+    }
+}
+
+async fn push(
+    State(state): State<AppState>,
+    _admitted: Admitted,
+    who: Principal,
+    Body(req): Body<PushRequest>,
+) -> Result<Json<PushResponse>, ApiError> {
     if req.version != PROTOCOL_VERSION {
         return Err(ApiError::invalid(
             "version",
@@ -56,63 +74,32 @@ async fn push(State(state): State<AppState>, who: Principal, Body(req): Body<Pus
     if req.ops.len() > MAX_OPS_PER_PUSH {
         return Err(ApiError::invalid("ops", "max_1000", "1回の送信は1000件までです。", "At most 1000 operations per push."));
     }
-    let Ok(_admitted) = state.push_queue.clone().try_acquire_owned() else { return Err(ApiError::Busy) };
-    let _turn = state.writer_turn.lock().await;
-    let now = state.now();
-    let results = state.run(move |db| db.tx(|tx| push_batch(tx, &who, now, &req.ops))).await?;
+    let results = crate::ingest::submit(&state, who, req.ops).await?;
     Ok(Json(PushResponse { results }))
 }
 
-/// Applies a batch in the caller's transaction.
+/// Applies a batch in the caller's transaction (what a push does, without
+/// the queue: `ingest::apply_group` with this one push).
 pub fn push_batch(tx: &mut dyn Tx, who: &Principal, now: DateTime<Utc>, ops: &[Op]) -> Result<Vec<OpResult>, ApiError> {
-    let mut b = Batch::begin(tx, now)?;
-    // Ops applied before (a re-send after a lost answer): their stored results.
-    let mut done = applied_before(tx, ops)?;
-    let mut results = Vec::with_capacity(ops.len());
-    for op in ops {
-        if let Some(status) = done.get(&op.op_id) {
-            results.push(OpResult { op_id: op.op_id, status: status.clone() });
-            continue;
-        }
-        let status = apply_op(tx, &mut b, who, op)?;
-        let stored = serde_json::to_string(&status).map_err(ApiError::internal)?;
-        b.applied.push(vec![op.op_id.to_string().into(), stored.into()]);
-        done.insert(op.op_id, status.clone());
-        results.push(OpResult { op_id: op.op_id, status });
-    }
-    b.finish(tx)?;
-    Ok(results)
-}
-
-fn applied_before(tx: &mut dyn Tx, ops: &[Op]) -> Result<HashMap<Uuid, OpStatus>, ApiError> {
-    let mut done = HashMap::new();
-    for chunk in ops.chunks(500) {
-        let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
-        let ids: Vec<Val> = chunk.iter().map(|op| op.op_id.to_string().into()).collect();
-        let sql = format!("SELECT op_id, result FROM applied_op WHERE op_id IN ({})", marks.join(", "));
-        for r in tx.query(&sql, &ids)? {
-            let id = Uuid::parse_str(&r[0].text()?).map_err(ApiError::internal)?;
-            done.insert(id, serde_json::from_str(&r[1].text()?).map_err(ApiError::internal)?);
-        }
-    }
-    Ok(done)
+    let mut push = [crate::ingest::Push::new(who.clone(), now, ops.to_vec())];
+    Ok(crate::ingest::apply_group(tx, &mut push)?.pop().unwrap_or_default())
 }
 
 /// One push batch: the only writer while it runs, so it holds the change
 /// counter in memory; what it writes to tables nothing reads meanwhile
 /// (change log, applied ops, audit) goes at its end in multi-row INSERTs.
-struct Batch {
-    now: DateTime<Utc>,
+pub(crate) struct Batch {
+    pub(crate) now: DateTime<Utc>,
     start_seq: i64,
     seq: i64,
-    log: Vec<Vec<Val>>,
-    applied: Vec<Vec<Val>>,
+    pub(crate) log: Vec<Vec<Val>>,
+    pub(crate) applied: Vec<Vec<Val>>,
     audit: audit::Entries,
-    parents: Parents,
+    pub(crate) parents: Parents,
 }
 
 impl Batch {
-    fn begin(tx: &mut dyn Tx, now: DateTime<Utc>) -> Result<Batch, ApiError> {
+    pub(crate) fn begin(tx: &mut dyn Tx, now: DateTime<Utc>) -> Result<Batch, ApiError> {
         tx.lock_writers()?;
         let seq = tx
             .query("SELECT value FROM counter WHERE name = 'change'", &[])?
@@ -130,7 +117,7 @@ impl Batch {
         })
     }
 
-    fn next_seq(&mut self) -> i64 {
+    pub(crate) fn next_seq(&mut self) -> i64 {
         self.seq += 1;
         self.seq
     }
@@ -148,11 +135,11 @@ impl Batch {
         Ok(())
     }
 
-    fn audit(&mut self, who: &Principal, action: &str, entity: &str, entity_id: &str) {
+    pub(crate) fn audit(&mut self, who: &Principal, action: &str, entity: &str, entity_id: &str) {
         self.audit.add(self.now, who, action, entity, entity_id);
     }
 
-    fn finish(self, tx: &mut dyn Tx) -> Result<(), ApiError> {
+    pub(crate) fn finish(self, tx: &mut dyn Tx) -> Result<(), ApiError> {
         if self.seq != self.start_seq {
             tx.exec("UPDATE counter SET value = $1 WHERE name = 'change'", &[self.seq.into()])?;
         }
@@ -163,11 +150,11 @@ impl Batch {
     }
 }
 
-fn rejected(code: &str, ja: impl Into<String>, en: impl Into<String>) -> OpStatus {
+pub(crate) fn rejected(code: &str, ja: impl Into<String>, en: impl Into<String>) -> OpStatus {
     OpStatus::Rejected { code: code.into(), message_ja: ja.into(), message_en: en.into() }
 }
 
-fn out_of_scope() -> OpStatus {
+pub(crate) fn out_of_scope() -> OpStatus {
     rejected(
         "out_of_scope",
         "この患者等の記録を変更する権限がありません(管轄外)。変更は保留され、管轄の保健所に連絡してください。",
@@ -183,11 +170,11 @@ fn not_permitted(path: &str) -> OpStatus {
     )
 }
 
-fn author(who: &Principal) -> String {
+pub(crate) fn author(who: &Principal) -> String {
     format!("{}@{}/{}", who.login, who.org, who.device_id)
 }
 
-fn apply_op(tx: &mut dyn Tx, b: &mut Batch, who: &Principal, op: &Op) -> Result<OpStatus, ApiError> {
+pub(crate) fn apply_op(tx: &mut dyn Tx, b: &mut Batch, who: &Principal, op: &Op) -> Result<OpStatus, ApiError> {
     match (op.entity.as_str(), op.kind.as_str()) {
         ("case", kind::CASE_CREATE) => create_whole(tx, b, who, op, Whole::Case),
         ("case", kind::CASE_UPDATE) => update_whole(tx, b, who, op, Whole::Case),
@@ -203,7 +190,7 @@ fn apply_op(tx: &mut dyn Tx, b: &mut Batch, who: &Principal, op: &Op) -> Result<
     }
 }
 
-fn invalid_payload(what: &str, e: impl std::fmt::Display) -> OpStatus {
+pub(crate) fn invalid_payload(what: &str, e: impl std::fmt::Display) -> OpStatus {
     rejected("invalid_payload", format!("{what}の内容が正しくありません: {e}"), format!("The {what} is not valid: {e}"))
 }
 
@@ -219,7 +206,7 @@ fn stored_orgs(tx: &mut dyn Tx, case_id: &str) -> Result<BTreeSet<String>, DbErr
 }
 
 /// Field path → (server_seq, author) of its last write.
-type Versions = BTreeMap<String, (i64, String)>;
+pub(crate) type Versions = BTreeMap<String, (i64, String)>;
 
 /// A record's document, last sequence number and field versions, in one read.
 fn record_state(tx: &mut dyn Tx, entity: &str, id: &str) -> Result<Option<(Value, i64, Versions)>, ApiError> {
@@ -239,7 +226,7 @@ fn seqs(versions: &Versions) -> BTreeMap<String, i64> {
 
 /// A new record's versions: one per top-level field, the granularity at which
 /// a desk looks a path's version up (`tests[x].result` → `tests`).
-fn initial_versions(doc: &Value, seq: i64, author: &str) -> Versions {
+pub(crate) fn initial_versions(doc: &Value, seq: i64, author: &str) -> Versions {
     doc.as_object()
         .into_iter()
         .flat_map(|o| o.keys())
@@ -268,6 +255,16 @@ fn current_version(versions: &BTreeMap<String, i64>, path: &str) -> (i64, Option
         .unwrap_or((0, None))
 }
 
+/// [`current_version`] straight from the stored versions, with the author of that write.
+pub(crate) fn version_of<'v>(versions: &'v Versions, path: &str) -> (i64, Option<&'v str>) {
+    versions
+        .iter()
+        .filter(|(p, _)| within(path, p) || within(p, path))
+        .max_by_key(|(_, (v, _))| *v)
+        .map(|(_, (v, a))| (*v, Some(a.as_str())))
+        .unwrap_or((0, None))
+}
+
 fn put_of(tx: &mut dyn Tx, entity: &str, id: &str) -> Result<Option<Change>, ApiError> {
     let row = tx.query_opt(
         "SELECT case_id, doc, last_seq, versions FROM record WHERE entity = $1 AND entity_id = $2",
@@ -293,7 +290,7 @@ pub const CLUSTER_UPDATE: &str = "cluster.update";
 /// decides who sees it) and a cluster (集団感染; seen by its managing health
 /// centre and the organisations over it, like a case of that centre).
 #[derive(Debug, Clone, Copy, PartialEq)]
-enum Whole {
+pub(crate) enum Whole {
     Case,
     Cluster,
 }
@@ -308,7 +305,7 @@ impl Whole {
 
     /// The document as the server stores it, its id and the jurisdiction that
     /// decides who sees it; or why it is not a valid record.
-    fn check(self, doc: Value) -> Result<(Value, Uuid, Jurisdiction), String> {
+    pub(crate) fn check(self, doc: Value) -> Result<(Value, Uuid, Jurisdiction), String> {
         match self {
             Whole::Case => {
                 let case: Case = serde_json::from_value(doc).map_err(|e| e.to_string())?;
@@ -326,7 +323,7 @@ impl Whole {
         }
     }
 
-    fn unknown(self) -> OpStatus {
+    pub(crate) fn unknown(self) -> OpStatus {
         match self {
             Whole::Case => rejected("unknown_case", "サーバーにない患者等への変更です。", "The case does not exist on the server."),
             Whole::Cluster => {

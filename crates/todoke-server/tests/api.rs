@@ -39,6 +39,8 @@ both_backends!(
     a_facility_sees_its_residents_until_they_leave,
     lab_corrections_need_the_grant,
     an_older_database_gains_the_national_and_facility_scopes,
+    grouped_pushes_each_get_their_own_results,
+    a_failing_push_does_not_fail_its_group,
 );
 
 async fn sign_in_refresh_and_logout(b: Backend) {
@@ -1390,4 +1392,116 @@ async fn an_older_database_gains_the_national_and_facility_scopes(b: Backend) {
     assert_eq!(app.call(Method::GET, &format!("/api/cases/{resident}"), Some(&hotel), None).await.0, StatusCode::OK);
     let niid = app.login("niid").await;
     assert_eq!(app.call(Method::GET, &format!("/api/cases/{other}"), Some(&niid), None).await.0, StatusCode::OK);
+/// Holds the writer's turn, queues pushes one after another (each waits until
+/// the one before is queued, so the group keeps their order), then lets the
+/// writer take them all in one group. Returns each push's answer.
+async fn pushes_in_one_group(app: &std::sync::Arc<TestApp>, pushes: Vec<(String, Vec<Value>)>) -> Vec<(StatusCode, Value)> {
+    let turn = app.state.writer_turn.clone().lock_owned().await;
+    let mut tasks = Vec::new();
+    for (i, (token, ops)) in pushes.into_iter().enumerate() {
+        let app2 = app.clone();
+        tasks.push(tokio::spawn(async move { app2.push(&token, ops).await }));
+        let waited = std::time::Instant::now();
+        while app.state.pending.len() < i + 1 {
+            assert!(waited.elapsed() < std::time::Duration::from_secs(30), "push {i} was not queued");
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+    }
+    drop(turn);
+    let mut answers = Vec::new();
+    for t in tasks {
+        answers.push(t.await.unwrap());
+    }
+    assert_eq!(app.state.pending.len(), 0);
+    answers
+}
+
+async fn grouped_pushes_each_get_their_own_results(b: Backend) {
+    let app = std::sync::Arc::new(TestApp::new(b).await);
+    let (chuo, kita, hc98) = (app.login("chuo").await, app.login("kita").await, app.login("hc98").await);
+    let id = Uuid::now_v7();
+    let create = create_op(&case_doc(id, "HC9901", &["HC9902"], "", "山田 太郎"));
+    let rename = update_op(id, json!([{"path": "basic.name", "old": "山田 太郎", "new": "山田 次郎"}]), json!({}));
+    // kita never saw the case's name: a conflict, decided inside the group.
+    let stale = update_op(id, json!([{"path": "basic.name", "old": "山田 太郎", "new": "山田 三郎"}]), json!({}));
+    let elsewhere = create_op(&case_doc(Uuid::now_v7(), "HC9901", &[], "", "管轄外"));
+    let answers = pushes_in_one_group(
+        &app,
+        vec![
+            (chuo.clone(), vec![create.clone(), rename.clone()]),
+            (kita.clone(), vec![stale]),
+            (chuo.clone(), vec![create.clone()]), // re-sent in the same group: the same answer
+            (hc98.clone(), vec![elsewhere]),
+        ],
+    )
+    .await;
+    for (s, v) in &answers {
+        assert_eq!(*s, StatusCode::OK, "{v}");
+    }
+    let result = |p: usize, k: usize| answers[p].1["results"][k].clone();
+    assert_eq!(result(0, 0)["status"], "applied", "{:?}", answers[0]);
+    assert_eq!(result(0, 1)["status"], "applied", "{:?}", answers[0]);
+    let (created, renamed) = (result(0, 0)["server_seq"].as_i64().unwrap(), result(0, 1)["server_seq"].as_i64().unwrap());
+    assert!(created < renamed);
+    assert_eq!(result(1, 0)["status"], "conflict", "{:?}", answers[1]);
+    assert!(result(1, 0)["server_seq"].as_i64().unwrap() >= renamed);
+    assert_eq!(result(2, 0), result(0, 0));
+    assert_eq!(result(3, 0)["code"], "out_of_scope", "{:?}", answers[3]);
+    assert_eq!(answers.iter().map(|a| a.1["results"].as_array().unwrap().len()).collect::<Vec<_>>(), vec![2, 1, 1, 1]);
+
+    // What was stored is what the answers say: the rename kept, the stale edit a conflict, in commit order.
+    let (changes, _, _) = pull_all(&app, &kita, Some("c.0".into()), 100).await;
+    let seqs: Vec<i64> = changes.iter().map(|c| c["server_seq"].as_i64().unwrap()).collect();
+    assert!(seqs.windows(2).all(|w| w[0] < w[1]), "{seqs:?}");
+    let kinds: Vec<&str> = changes.iter().map(|c| c["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, vec!["put", "patch", "conflict"], "{changes:?}");
+    assert_eq!(changes[2]["conflict"]["client_value"], "山田 三郎");
+    let (s, v, _) = app.call(Method::GET, &format!("/api/cases/{id}"), Some(&chuo), None).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v.to_string().matches("山田 次郎").count(), 1, "{v}");
+    // Each write audited once, by its author.
+    let writes: Vec<(String, String)> = app
+        .with_db(move |db| {
+            db.tx(|tx| tx.query("SELECT staff, action FROM audit WHERE entity = 'case' AND action <> 'read' ORDER BY seq", &[]))
+                .unwrap()
+                .iter()
+                .map(|r| (r[0].text().unwrap(), r[1].text().unwrap()))
+                .collect()
+        })
+        .await;
+    assert_eq!(
+        writes,
+        vec![("chuo".to_string(), "create".to_string()), ("chuo".into(), "update".into()), ("kita".into(), "update".into())]
+    );
+}
+
+async fn a_failing_push_does_not_fail_its_group(b: Backend) {
+    let app = std::sync::Arc::new(TestApp::new(b).await);
+    let (chuo, kita) = (app.login("chuo").await, app.login("kita").await);
+    let broken = Uuid::now_v7();
+    assert_eq!(app.push(&chuo, vec![create_op(&case_doc(broken, "HC9901", &[], "", "壊れる"))]).await.1["results"][0]["status"], "applied");
+    // The stored record is damaged (as by a bad restore): a push that edits it cannot be applied.
+    app.with_db(move |db| {
+        db.tx(|tx| tx.exec("UPDATE record SET doc = 'not json' WHERE entity_id = $1", &[broken.to_string().into()])).unwrap()
+    })
+    .await;
+    let fine = Uuid::now_v7();
+    let edit = update_op(broken, json!([{"path": "basic.name", "old": "壊れる", "new": "直す"}]), json!({}));
+    let answers = pushes_in_one_group(
+        &app,
+        vec![(chuo.clone(), vec![edit.clone()]), (kita.clone(), vec![create_op(&case_doc(fine, "HC9902", &[], "", "無事"))])],
+    )
+    .await;
+    assert_eq!(answers[0].0, StatusCode::INTERNAL_SERVER_ERROR, "{:?}", answers[0]);
+    assert_bilingual(&answers[0].1);
+    assert_eq!(answers[1].0, StatusCode::OK, "{:?}", answers[1]);
+    assert_eq!(answers[1].1["results"][0]["status"], "applied");
+    let (s, v, _) = app.call(Method::GET, &format!("/api/cases/{fine}"), Some(&kita), None).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    // The failed push left nothing: its op is not marked applied, so the desk sends it again.
+    let edit_id = edit["op_id"].as_str().unwrap().to_string();
+    let marked = app
+        .with_db(move |db| db.tx(|tx| tx.query("SELECT op_id FROM applied_op WHERE op_id = $1", &[edit_id.into()])).unwrap().len())
+        .await;
+    assert_eq!(marked, 0);
 }

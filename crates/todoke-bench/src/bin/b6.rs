@@ -69,6 +69,9 @@ const TEMPLATES: usize = 500;
 const MAX_BATCH: usize = 1000;
 /// Recent cases a desk edits.
 const RECENT: usize = 8;
+/// A desk's back-off after 429 (as `todoke_sync::SyncOptions`' defaults).
+const BACKOFF_BASE_MS: u64 = 500;
+const BACKOFF_MAX_MS: u64 = 60_000;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     if std::env::var_os("TODOKE_B6_SERVER").is_some() {
@@ -150,7 +153,10 @@ fn seed_server(url: &str, args: &Args) -> Result<(Vec<Desk>, Vec<Value>), Box<dy
             centres.push(o.code.clone());
         }
     }
-    let templates: Vec<Value> = generator.map(|g| serde_json::to_value(g.case)).collect::<Result<_, _>>()?;
+    // The form's own shape (round-tripped through `Case`, as a desk stores it).
+    let templates: Vec<Value> = generator
+        .map(|g| serde_json::from_value::<Case>(serde_json::to_value(g.case)?).and_then(serde_json::to_value))
+        .collect::<Result<_, _>>()?;
     // Accounts: argon2id per user, on both cores.
     let logins: Vec<(String, String)> = (0..args.desks).map(|i| (format!("desk{i:04}"), centres[i % centres.len()].clone())).collect();
     let desks = std::sync::Mutex::new(Vec::new());
@@ -221,9 +227,10 @@ fn run(args: &Args, backend: &str) -> Result<Value, Box<dyn std::error::Error>> 
     eprintln!("{backend}: {} desk accounts ready in {:.1}s", desks.len(), setup.elapsed().as_secs_f64());
     let (server, base) = start_server(&url)?;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    let load = runtime.block_on(drive(args, &base, desks, Arc::new(templates)))?;
+    let server_pid = server.0.id();
+    let load = runtime.block_on(drive(args, &base, desks, Arc::new(Templates::new(templates)?), server_pid))?;
     drop(server);
-    let (tally, elapsed) = load;
+    let (tally, elapsed, cpu) = load;
 
     // What the server holds: every acknowledged op once.
     let db = Db::open(&url)?;
@@ -275,6 +282,7 @@ fn run(args: &Args, backend: &str) -> Result<Value, Box<dyn std::error::Error>> 
                 "first": tally.first_error,
             },
         },
+        "cpu": cpu,
         "raw_bulk_insert": {
             "what": "the rows the push run wrote (record, case_access, change_log, applied_op, audit), copied into a fresh database of the same backend with multi-row INSERTs, 2,000 rows per statement, one transaction per statement",
             "rows": raw.0, "seconds": raw.1, "ops_per_s": raw_ops_per_s.round(),
@@ -282,7 +290,36 @@ fn run(args: &Args, backend: &str) -> Result<Value, Box<dyn std::error::Error>> 
     }))
 }
 
-async fn drive(args: &Args, base: &str, desks: Vec<Desk>, templates: Arc<Vec<Value>>) -> Result<(Tally, f64), Box<dyn std::error::Error>> {
+/// CPU seconds (user + system) a process has used so far (Linux `/proc`, 100 ticks/s).
+fn cpu_seconds(pid: &str) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let fields: Vec<&str> = stat.rsplit_once(')').map(|(_, rest)| rest.split_whitespace().collect()).unwrap_or_default();
+    let tick = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok()).unwrap_or(0.0);
+    (tick(11) + tick(12)) / 100.0
+}
+
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg").unwrap_or_default().split_whitespace().take(3).collect::<Vec<_>>().join(" ")
+}
+
+/// The push answer, read as far as the tally needs.
+#[derive(serde::Deserialize)]
+struct Answer {
+    results: Vec<AnswerResult>,
+}
+
+#[derive(serde::Deserialize)]
+struct AnswerResult {
+    status: String,
+}
+
+async fn drive(
+    args: &Args,
+    base: &str,
+    desks: Vec<Desk>,
+    templates: Arc<Templates>,
+    server_pid: u32,
+) -> Result<(Tally, f64, Value), Box<dyn std::error::Error>> {
     let client = reqwest::Client::builder().pool_max_idle_per_host(2048).timeout(Duration::from_secs(120)).build()?;
     // Up, then every desk signs in (password + TOTP), a few at a time.
     let up = Instant::now();
@@ -312,6 +349,7 @@ async fn drive(args: &Args, base: &str, desks: Vec<Desk>, templates: Arc<Vec<Val
     eprintln!("{} desks signed in in {:.1}s; pushing for {}s", tokens.len(), signin.elapsed().as_secs_f64(), args.seconds);
 
     let n = tokens.len();
+    let (client_cpu0, server_cpu0, load_before) = (cpu_seconds("self"), cpu_seconds(&server_pid.to_string()), load_average());
     let per_desk = args.rate as f64 / n as f64;
     let period = Duration::from_secs_f64(args.interval);
     let start = Instant::now();
@@ -322,6 +360,8 @@ async fn drive(args: &Args, base: &str, desks: Vec<Desk>, templates: Arc<Vec<Val
         tasks.push(tokio::spawn(async move {
             let mut rng = ChaCha8Rng::seed_from_u64(args.seed * 100_003 + i as u64);
             let mut desk = DeskState { org, recent: Vec::new(), seq: 0 };
+            let url = format!("{base}/api/sync/push");
+            let auth = format!("Bearer {token}");
             let mut tally = Tally::default();
             // Spread the desks over one interval; each starts with one interval's worth queued.
             let mut next = start + period.mul_f64(i as f64 / n as f64);
@@ -342,12 +382,28 @@ async fn drive(args: &Args, base: &str, desks: Vec<Desk>, templates: Arc<Vec<Val
                     continue;
                 }
                 owed -= take as f64;
-                let ops: Vec<Value> = (0..take).map(|_| desk.next_op(&mut rng, &templates, args.create_share)).collect();
-                let body = json!({"desk_id": format!("b6-desk-{i:04}"), "ops": ops});
+                // The body is written as text once (the desk's outbox holds ops serialised).
+                let mut body = String::with_capacity(take * 4096 + 64);
+                body.push_str(&format!(r#"{{"desk_id":"b6-desk-{i:04}","ops":["#));
+                for k in 0..take {
+                    if k > 0 {
+                        body.push(',');
+                    }
+                    desk.next_op(&mut rng, &templates, args.create_share, &mut body);
+                }
+                body.push_str("]}");
+                let body = bytes::Bytes::from(body);
                 let t0 = Instant::now();
+                let mut tally_attempt = 0u32;
                 loop {
                     let answer = tokio::time::timeout_at(deadline.into(), async {
-                        let r = client.post(format!("{base}/api/sync/push")).bearer_auth(&token).json(&body).send().await?;
+                        let r = client
+                            .post(&url)
+                            .header(reqwest::header::AUTHORIZATION, &auth)
+                            .header(reqwest::header::CONTENT_TYPE, "application/json")
+                            .body(body.clone())
+                            .send()
+                            .await?;
                         let status = r.status();
                         let text = r.text().await?;
                         Ok::<_, reqwest::Error>((status, text))
@@ -361,24 +417,31 @@ async fn drive(args: &Args, base: &str, desks: Vec<Desk>, templates: Arc<Vec<Val
                     };
                     match answer {
                         Ok((status, _)) if status == 429 => {
+                            // As a desk backs off (todoke-sync): full-jitter exponential, at least Retry-After (1 s).
+                            let cap = (BACKOFF_BASE_MS << tally_attempt.min(16)).min(BACKOFF_MAX_MS);
+                            let wait = rng.gen_range(0..=cap).max(1000);
                             tally.busy_retries += 1;
-                            let wait = rng.gen_range(200..1000);
+                            tally_attempt += 1;
                             tokio::time::sleep(Duration::from_millis(wait)).await;
                         }
                         Ok((status, text)) if status.is_success() => {
-                            let v: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
                             tally.latencies_ms.push(t0.elapsed().as_secs_f64() * 1000.0);
                             tally.pushes += 1;
                             tally.batch_sizes.push(take);
-                            for res in v["results"].as_array().into_iter().flatten() {
-                                match res["status"].as_str() {
-                                    Some("applied") => tally.ops_ok += 1,
-                                    Some("conflict") => tally.conflict_ops += 1,
-                                    _ => {
-                                        tally.rejected_ops += 1;
-                                        tally.first_error.get_or_insert_with(|| res.to_string());
-                                    }
+                            let answer: Answer = serde_json::from_str(&text).unwrap_or(Answer { results: Vec::new() });
+                            if answer.results.len() != take {
+                                tally.http_errors += 1;
+                                tally.first_error.get_or_insert_with(|| format!("{} results for {take} ops", answer.results.len()));
+                            }
+                            for res in &answer.results {
+                                match res.status.as_str() {
+                                    "applied" => tally.ops_ok += 1,
+                                    "conflict" => tally.conflict_ops += 1,
+                                    _ => tally.rejected_ops += 1,
                                 }
+                            }
+                            if answer.results.iter().any(|r| r.status != "applied") {
+                                tally.first_error.get_or_insert_with(|| text.chars().take(600).collect());
                             }
                             break;
                         }
@@ -419,55 +482,166 @@ async fn drive(args: &Args, base: &str, desks: Vec<Desk>, templates: Arc<Vec<Val
         }
     }
     let elapsed = args.seconds as f64;
-    Ok((total, elapsed))
+    let (client_cpu, server_cpu) = (cpu_seconds("self") - client_cpu0, cpu_seconds(&server_pid.to_string()) - server_cpu0);
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1) as f64;
+    let wall = start.elapsed().as_secs_f64();
+    let cpu = json!({
+        "what": "CPU seconds used during the push phase (user + system), and each as a share of all the machine's cores over that time",
+        "wall_s": (wall * 10.0).round() / 10.0,
+        "client_s": (client_cpu * 10.0).round() / 10.0,
+        "server_s": (server_cpu * 10.0).round() / 10.0,
+        "client_share_of_machine": (client_cpu / (wall * cores) * 1000.0).round() / 1000.0,
+        "server_share_of_machine": (server_cpu / (wall * cores) * 1000.0).round() / 1000.0,
+        "load_average_before": load_before,
+        "load_average_after": load_average(),
+    });
+    Ok((total, elapsed, cpu))
+}
+
+/// The generated cases, each serialised once with markers where a desk puts
+/// the new case's id and its health centre.
+struct Templates {
+    docs: Vec<Value>,
+    /// Text between the markers; `ID_MARK` / `ORG_MARK` split it.
+    pieces: Vec<Vec<Piece>>,
+}
+
+enum Piece {
+    Text(String),
+    Id,
+    Org,
+}
+
+const ID_MARK: &str = "b6b6b6b6-b6b6-7b6b-8b6b-b6b6b6b6b6b6";
+const ORG_MARK: &str = "B6-ORG-MARK";
+
+impl Templates {
+    fn new(docs: Vec<Value>) -> Result<Templates, Box<dyn std::error::Error>> {
+        let mut pieces = Vec::new();
+        for doc in &docs {
+            let mut d = doc.clone();
+            d["id"] = json!(ID_MARK);
+            d["jurisdiction"]["responsible_health_centre"] = json!(ORG_MARK);
+            d["jurisdiction"]["related_health_centres"] = json!([]);
+            let text = serde_json::to_value(serde_json::from_value::<Case>(d)?)?.to_string();
+            let mut out = Vec::new();
+            let mut rest = text.as_str();
+            while let Some(at) =
+                [rest.find(ID_MARK).map(|i| (i, Piece::Id, ID_MARK.len())), rest.find(ORG_MARK).map(|i| (i, Piece::Org, ORG_MARK.len()))]
+                    .into_iter()
+                    .flatten()
+                    .min_by_key(|(i, _, _)| *i)
+            {
+                out.push(Piece::Text(rest[..at.0].to_string()));
+                out.push(at.1);
+                rest = &rest[at.0 + at.2..];
+            }
+            out.push(Piece::Text(rest.to_string()));
+            pieces.push(out);
+        }
+        Ok(Templates { docs, pieces })
+    }
 }
 
 /// One simulated desk: it creates cases in its health centre and edits the
 /// ones it created recently, as an outbox would send them.
 struct DeskState {
     org: String,
-    recent: Vec<Value>,
+    recent: Vec<Recent>,
     seq: i64,
 }
 
+/// A recent case: its template and the fields this desk has edited since.
+struct Recent {
+    id: Uuid,
+    template: usize,
+    edited: Vec<(&'static str, Value)>,
+}
+
+impl Recent {
+    /// The current value of a top-level field, or of `basic.<name>`.
+    fn field<'a>(&'a self, templates: &'a Templates, name: &'static str) -> &'a Value {
+        if let Some((_, v)) = self.edited.iter().find(|(n, _)| *n == name) {
+            return v;
+        }
+        let doc = &templates.docs[self.template];
+        match name.strip_prefix("basic.") {
+            Some(inner) => &doc["basic"][inner],
+            None => &doc[name],
+        }
+    }
+
+    fn set(&mut self, name: &'static str, v: Value) {
+        self.edited.retain(|(n, _)| *n != name);
+        self.edited.push((name, v));
+    }
+}
+
+/// `value_changes` of one field, with paths from the record's root.
+fn field_changes(name: &str, old: &Value, new: &Value) -> Vec<todoke_domain::diff::FieldChange> {
+    let mut changes = value_changes(old, new);
+    for c in &mut changes {
+        // Paths within the field, from the record's root (a list item's path starts with `[`).
+        c.path = match c.path.as_str() {
+            "" => name.to_string(),
+            p if p.starts_with('[') => format!("{name}{p}"),
+            p => format!("{name}.{p}"),
+        };
+    }
+    changes
+}
+
 impl DeskState {
-    fn next_op(&mut self, rng: &mut ChaCha8Rng, templates: &[Value], create_share: f64) -> Value {
+    /// Appends the next op, as JSON, to `out`.
+    fn next_op(&mut self, rng: &mut ChaCha8Rng, templates: &Templates, create_share: f64, out: &mut String) {
+        use std::fmt::Write;
         self.seq += 1;
         if self.recent.is_empty() || rng.gen_bool(create_share) {
-            let mut doc = templates[rng.gen_range(0..templates.len())].clone();
+            let template = rng.gen_range(0..templates.docs.len());
             let id = Uuid::now_v7();
-            doc["id"] = json!(id);
-            doc["jurisdiction"]["responsible_health_centre"] = json!(self.org);
-            doc["jurisdiction"]["related_health_centres"] = json!([]);
-            // The form's own shape, round-tripped as the desk stores it.
-            let doc = serde_json::to_value(serde_json::from_value::<Case>(doc).expect("a valid case")).expect("json");
             if self.recent.len() == RECENT {
                 self.recent.remove(0);
             }
-            self.recent.push(doc.clone());
-            return json!({"op_id": Uuid::now_v7(), "seq": self.seq, "entity": "case", "entity_id": id,
-                          "kind": "case.create", "payload": {"case": doc}, "base_versions": {}});
+            self.recent.push(Recent { id, template, edited: Vec::new() });
+            let _ = write!(
+                out,
+                r#"{{"op_id":"{}","seq":{},"entity":"case","entity_id":"{id}","kind":"case.create","base_versions":{{}},"payload":{{"case":"#,
+                Uuid::now_v7(),
+                self.seq
+            );
+            for piece in &templates.pieces[template] {
+                match piece {
+                    Piece::Text(t) => out.push_str(t),
+                    Piece::Id => out.push_str(&id.to_string()),
+                    Piece::Org => out.push_str(&self.org),
+                }
+            }
+            out.push_str("}}");
+            return;
         }
         let k = rng.gen_range(0..self.recent.len());
-        let old = self.recent[k].clone();
-        let mut new = old.clone();
-        match rng.gen_range(0..3) {
+        let other = rng.gen_range(0..templates.docs.len());
+        let (name, new): (&'static str, Value) = match rng.gen_range(0..3) {
             // A status / measures update, taken from another generated case.
-            0 => new["measures"] = templates[rng.gen_range(0..templates.len())]["measures"].clone(),
+            0 => ("measures", templates.docs[other]["measures"].clone()),
             // Investigation notes, from another case.
-            1 => new["investigation"] = templates[rng.gen_range(0..templates.len())]["investigation"].clone(),
+            1 => ("investigation", templates.docs[other]["investigation"].clone()),
             // A corrected phone number.
-            _ => new["basic"]["phone"] = json!(format!("090-{:04}-{:04}", rng.gen_range(0..10_000), rng.gen_range(0..10_000))),
-        }
-        let mut changes = value_changes(&old, &new);
-        if changes.is_empty() {
-            new["basic"]["occupation"] = json!(format!("会社員{}", self.seq));
-            changes = value_changes(&old, &new);
-        }
-        let id = old["id"].clone();
-        self.recent[k] = new;
-        json!({"op_id": Uuid::now_v7(), "seq": self.seq, "entity": "case", "entity_id": id,
-               "kind": "case.update", "payload": {"changes": changes}, "base_versions": {}})
+            _ => ("basic.phone", json!(format!("090-{:04}-{:04}", rng.gen_range(0..10_000), rng.gen_range(0..10_000)))),
+        };
+        let recent = &mut self.recent[k];
+        let mut changes = field_changes(name, recent.field(templates, name), &new);
+        let (name, new) = if changes.is_empty() {
+            let new = json!(format!("会社員{}", self.seq));
+            changes = field_changes("basic.occupation", recent.field(templates, "basic.occupation"), &new);
+            ("basic.occupation", new)
+        } else {
+            (name, new)
+        };
+        recent.set(name, new);
+        let op = json!({"op_id": Uuid::now_v7(), "seq": self.seq, "entity": "case", "entity_id": recent.id,
+                        "kind": "case.update", "payload": {"changes": changes}, "base_versions": {}});
+        out.push_str(&op.to_string());
     }
 }
 
