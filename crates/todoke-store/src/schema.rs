@@ -225,6 +225,13 @@ ALTER TABLE conflict_v3 RENAME TO conflict;
 CREATE INDEX conflict_entity ON conflict(entity, entity_id);
 "#;
 
+/// When each side of a conflict reached the server (RFC 3339, server time;
+/// display only — SYNC.md property 9). Absent for conflicts from before.
+const V4: &str = r#"
+ALTER TABLE conflict ADD COLUMN server_at TEXT;
+ALTER TABLE conflict ADD COLUMN client_at TEXT;
+"#;
+
 /// One schema step: SQL, then (optionally) Rust that fills what SQL cannot
 /// derive, in the same transaction.
 struct Step {
@@ -233,7 +240,12 @@ struct Step {
 }
 
 /// Every migration in order; step `i` takes the database to version `i + 1`.
-const MIGRATIONS: &[Step] = &[Step { sql: V1, fill: None }, Step { sql: V2, fill: Some(fill_case_stat) }, Step { sql: V3, fill: None }];
+const MIGRATIONS: &[Step] = &[
+    Step { sql: V1, fill: None },
+    Step { sql: V2, fill: Some(fill_case_stat) },
+    Step { sql: V3, fill: None },
+    Step { sql: V4, fill: None },
+];
 
 /// v2: the report row of every live case already stored.
 fn fill_case_stat(tx: &Transaction) -> Result<()> {
