@@ -301,6 +301,37 @@ fn put_of(tx: &mut dyn Tx, entity: &str, id: &str) -> Result<Option<Change>, Api
     }))
 }
 
+/// The order of every keyed list that gained an item in `written`, as it now
+/// is in `doc` (`list[]` changes). Items are appended where they arrive, so a
+/// desk that learns of two additions in another order than the server
+/// applied them (its own answered first, then an earlier one pulled) would
+/// keep another order: the order sent with each addition settles it. Logged
+/// with the patch only — it is no one's write, so it has no version.
+fn list_orders(doc: &Value, written: &[FieldChange]) -> Vec<FieldChange> {
+    let lists: BTreeSet<&str> = written
+        .iter()
+        .filter(|c| c.old.is_null() && c.new.is_object())
+        .filter_map(|c| c.path.strip_suffix(']')?.rsplit_once('[').map(|(list, _)| list))
+        .collect();
+    lists
+        .into_iter()
+        .filter_map(|list| {
+            let mut at = doc;
+            for part in list.split('.') {
+                at = match part.split_once('[') {
+                    None => at.get(part)?,
+                    Some((key, id)) => {
+                        let id = id.strip_suffix(']')?;
+                        at.get(key)?.as_array()?.iter().find(|v| v.get("id").and_then(Value::as_str) == Some(id))?
+                    }
+                };
+            }
+            let ids: Vec<Value> = at.as_array()?.iter().map(|v| v.get("id").cloned().unwrap_or(Value::Null)).collect();
+            Some(FieldChange { path: format!("{list}[]"), old: Value::Null, new: Value::Array(ids) })
+        })
+        .collect()
+}
+
 /// Cluster ops (the desk's outbox sends them; additive to the protocol's `kind`).
 pub const CLUSTER_CREATE: &str = "cluster.create";
 pub const CLUSTER_UPDATE: &str = "cluster.update";
@@ -565,7 +596,7 @@ fn update_whole(
             entity: entity.into(),
             entity_id: id.into(),
             case_id: case_uuid,
-            changes: written.clone(),
+            changes: written.iter().cloned().chain(list_orders(&doc, &written)).collect(),
             op_id: Some(op.op_id),
         };
         b.log_to(before.intersection(&after).map(String::as_str), &patch, id)?;

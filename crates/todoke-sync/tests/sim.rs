@@ -406,7 +406,7 @@ impl World {
 
     fn edit(&mut self, i: usize) {
         let Some(mut case) = self.pick_case(i) else { return };
-        let what = self.rng.gen_range(0..10);
+        let what = self.rng.gen_range(0..18);
         let field = match what {
             0..=2 => {
                 case.basic.name = NAMES[self.rng.gen_range(0..NAMES.len())].into();
@@ -670,7 +670,9 @@ impl World {
                 }
                 Change::Patch { entity_id, changes, op_id: Some(op), .. } => {
                     let Some(made) = self.made.get(&op) else { continue };
-                    for c in &changes {
+                    // A list's order (`list[]`) comes with each addition: the server's, no one's entry
+                    // (the simulation never reorders by hand).
+                    for c in changes.iter().filter(|c| !c.path.ends_with("[]")) {
                         let prev = writers
                             .iter()
                             .filter(|((id, p), _)| id == &entity_id && (overlaps(p, &c.path)))
