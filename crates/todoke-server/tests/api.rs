@@ -40,6 +40,7 @@ both_backends!(
     a_lost_refresh_answer_is_regranted_within_the_grace,
     conflicts_carry_when_each_value_reached_the_server,
     older_transfers_are_known_after_the_upgrade,
+    an_added_list_item_comes_with_the_lists_order,
 );
 
 async fn sign_in_refresh_and_logout(b: Backend) {
@@ -1298,4 +1299,36 @@ async fn pushes_queued_behind_the_writer_are_bounded(b: Backend) {
         }
     }
     assert_eq!((applied, refused), (todoke_server::MAX_QUEUED_PUSHES, 8));
+}
+
+/// Two desks add a test each, concurrently: both are kept, and each patch that
+/// adds one carries the list's order on the server, so a desk that learns of
+/// the additions in another order (its own answered first) ends in the same order.
+async fn an_added_list_item_comes_with_the_lists_order(b: Backend) {
+    let app = TestApp::new(b).await;
+    let (chuo, ken) = (app.login("chuo").await, app.login("ken").await);
+    let id = Uuid::now_v7();
+    let (_, v) = app.push(&chuo, vec![create_op(&case_doc(id, "HC9901", &[], "", "山田 太郎"))]).await;
+    let seq = v["results"][0]["server_seq"].as_i64().unwrap();
+    let (a, b2) = (Uuid::now_v7(), Uuid::now_v7());
+    let add = |item: Uuid| {
+        update_op(
+            id,
+            json!([{"path": format!("tests[{item}]"), "old": null, "new": {"id": item, "result": "positive"}}]),
+            json!({format!("tests[{item}]"): seq}),
+        )
+    };
+    assert_eq!(app.push(&chuo, vec![add(a)]).await.1["results"][0]["status"], "applied");
+    assert_eq!(app.push(&ken, vec![add(b2)]).await.1["results"][0]["status"], "applied");
+    let (changes, _, _) = pull_all(&app, &ken, Some(format!("c.{seq}")), 100).await;
+    let orders: Vec<&Value> = changes
+        .iter()
+        .flat_map(|c| c["changes"].as_array().unwrap().iter())
+        .filter(|c| c["path"] == "tests[]")
+        .map(|c| &c["new"])
+        .collect();
+    assert_eq!(orders, [&json!([a]), &json!([a, b2])], "{changes:?}");
+    let (_, doc, _) = app.call(Method::GET, &format!("/api/cases/{id}"), Some(&ken), None).await;
+    let ids: Vec<&Value> = doc["tests"].as_array().unwrap_or_else(|| panic!("{doc}")).iter().map(|t| &t["id"]).collect();
+    assert_eq!(ids, [&json!(a), &json!(b2)]);
 }
