@@ -21,7 +21,7 @@ function conflict(): ConflictItem {
     conflict: {
       conflict_id: CONFLICT_ID, entity: "case", entity_id: CASE_ID, field: "basic.phone", base_seq: 3,
       server_value: "03-1111-2222", client_value: "090-3333-4444", server_author: "chuo@HC9901/desk-a", client_author: "ken@P99/desk-b",
-      status: "open", resolution_pending: false,
+      status: "open", resolution_pending: false, server_at: "2026-11-20T23:05:00Z", client_at: "2026-11-21T00:30:00Z",
     },
   };
 }
@@ -122,6 +122,9 @@ describe("conflicts inbox", () => {
     expect(screen.getByTestId("conflict-theirs").textContent).toBe("03-1111-2222");
     expect(item.textContent).toContain("入力者: ken@P99");
     expect(item.textContent).toContain("入力者: chuo@HC9901");
+    // When each value reached the server, in Japan time.
+    expect(screen.getByTestId("conflict-theirs-at").textContent).toBe("サーバー受信: 2026年11月21日 08:05");
+    expect(screen.getByTestId("conflict-mine-at").textContent).toBe("サーバー受信: 2026年11月21日 09:30");
     expect(screen.getByTestId("rejected-reason").textContent).toBe("この症例を変更する権限がありません。");
     const user = userEvent.setup();
     await user.click(screen.getByTestId("keep-theirs"));
@@ -131,6 +134,26 @@ describe("conflicts inbox", () => {
     expect(onresolved).toHaveBeenCalled();
     await user.click(screen.getByTestId("conflict-case"));
     expect(onopen).toHaveBeenCalledWith(CASE_ID);
+  });
+});
+
+describe("conflicts inbox in English", () => {
+  it("shows when each value reached the server in English, and says so when the server did not keep it", async () => {
+    setLang("en");
+    codes.lists = codeLists;
+    const older = { ...conflict(), conflict: { ...conflict().conflict, conflict_id: "0190a6e4-0000-7000-8000-0000000000c2", server_at: null, client_at: null } };
+    mockIPC((cmd) => {
+      if (cmd === "conflict_inbox") return [conflict(), older];
+      if (cmd === "rejected_inbox") return [];
+      throw new Error(`unexpected ${cmd}`);
+    });
+    render(ConflictsInbox, { onopen: vi.fn() });
+    await screen.findAllByTestId("conflict");
+    const theirs = screen.getAllByTestId("conflict-theirs-at").map((e) => e.textContent);
+    const mine = screen.getAllByTestId("conflict-mine-at").map((e) => e.textContent);
+    expect(theirs).toEqual(["Reached the server: 21 Nov 2026 08:05 JST", "Reached the server: time unknown"]);
+    expect(mine).toEqual(["Reached the server: 21 Nov 2026 09:30 JST", "Reached the server: time unknown"]);
+    setLang("ja");
   });
 });
 

@@ -77,16 +77,18 @@ pub fn run(desk: &mut DeskService, keys: &dyn KeyProvider, command: &Command, la
             } else {
                 for c in &list {
                     println!(
-                        "{}  {} {}  {}: {} ({})  {}: {} ({}){}",
+                        "{}  {} {}  {}: {} ({}, {})  {}: {} ({}, {}){}",
                         c.conflict_id,
                         c.entity_id,
                         c.field,
                         lang.pick("サーバー", "server"),
                         c.server_value,
                         c.server_author,
+                        server_time(c.server_at.as_deref(), lang),
                         lang.pick("こちら", "mine"),
                         c.client_value,
                         c.client_author,
+                        server_time(c.client_at.as_deref(), lang),
                         if c.resolution_pending { lang.pick("  [解決を送信待ち]", "  [resolution queued]") } else { "" }
                     );
                 }
@@ -111,5 +113,15 @@ pub fn run(desk: &mut DeskService, keys: &dyn KeyProvider, command: &Command, la
             Ok(Some(ExitCode::SUCCESS))
         }
         _ => Ok(None),
+    }
+}
+
+/// When a value reached the server, in Japan time as the app shows it:
+/// 2026年11月21日 19:05 / 21 Nov 2026 19:05 JST. Display only (SYNC.md 9).
+fn server_time(at: Option<&str>, lang: Lang) -> String {
+    let jst = chrono::FixedOffset::east_opt(9 * 3600).expect("JST");
+    match at.and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok()) {
+        Some(t) => t.with_timezone(&jst).format(lang.pick("%Y年%-m月%-d日 %H:%M", "%-d %b %Y %H:%M JST")).to_string(),
+        None => lang.pick("日時不明", "time unknown").to_string(),
     }
 }

@@ -235,6 +235,21 @@ fn two_desks_merge_different_fields_and_resolve_one_conflict() {
     );
     assert!(c["server_author"].as_str().unwrap().starts_with("chuo@HC9901/"), "{c}");
     assert!(c["client_author"].as_str().unwrap().starts_with("ken@P99/"), "{c}");
+    // And when each value reached the server (server time), shown in Japan time.
+    let at = |k: &str| chrono::DateTime::parse_from_rfc3339(c[k].as_str().unwrap_or_else(|| panic!("{k} missing: {c}"))).unwrap();
+    let (server_at, client_at) = (at("server_at"), at("client_at"));
+    assert!(server_at <= client_at, "{c}");
+    assert!((chrono::Utc::now() - client_at.to_utc()).num_seconds().abs() < 120, "{c}");
+    let shown = b.ok(&["conflicts"], None);
+    let jst = chrono::FixedOffset::east_opt(9 * 3600).unwrap();
+    for t in [server_at, client_at] {
+        let local = t.with_timezone(&jst).format("%-d %b %Y %H:%M JST").to_string();
+        assert!(shown.contains(&local), "{local} in {shown}");
+    }
+    let mut ja = b.cmd();
+    let out = ja.env("TODOKE_LANG", "ja").args(["conflicts"]).output().unwrap();
+    let local = client_at.with_timezone(&jst).format("%Y年%-m月%-d日 %H:%M").to_string();
+    assert!(String::from_utf8_lossy(&out.stdout).contains(&local), "{local}");
     assert_eq!(a.conflicts().len(), 1, "the other desk sees the conflict too");
     assert_eq!(a.case(&id), b.case(&id), "until resolved both show the server's value");
     assert_eq!(b.case(&id)["basic"]["name"], "山田 華子");
@@ -254,6 +269,33 @@ fn two_desks_merge_different_fields_and_resolve_one_conflict() {
     // Nothing left unsent; a sync with nothing new changes nothing.
     let r = a.sync();
     assert_eq!((r["applied"].as_u64(), r["changes_pulled"].as_u64(), r["unsent"].as_u64()), (Some(0), Some(0), Some(0)), "{r}");
+}
+
+/// SYNC.md property 6 between real processes: desk A edits a case offline
+/// while the prefecture hands it to another health centre; A's sync takes the
+/// edit to the server (not refused for lack of access), then removes the case.
+#[test]
+fn an_edit_made_before_a_transfer_reaches_the_server_and_the_case_leaves() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = Server::start(tmp.path());
+    let a = Desk::new(tmp.path(), "desk-a", "HC9901", 0x44);
+    let b = Desk::new(tmp.path(), "desk-b", "P99", 0x55);
+    a.login(&server, "chuo");
+    b.login(&server, "ken");
+    let id = a.ok(&["case", "new", "-"], Some(CASE)).trim().to_string();
+    assert_eq!(a.sync()["applied"], 1);
+    b.sync();
+    a.edit(&id, |v| v["basic"]["phone"] = "080-7777-8888".into());
+    b.edit(&id, |v| v["jurisdiction"]["responsible_health_centre"] = "HC9902".into());
+    assert_eq!(b.sync()["applied"], 1);
+    let r = a.sync();
+    assert_eq!((r["applied"].as_u64(), r["rejected"].as_u64(), r["cases_removed"].as_u64()), (Some(1), Some(0), Some(1)), "{r}");
+    assert_eq!(a.run(&["case", "show", &id], None).status.code(), Some(4), "the case left desk A");
+    b.sync();
+    let case = b.case(&id);
+    assert_eq!(case["basic"]["phone"], "080-7777-8888", "A's edit reached those who see the case");
+    assert_eq!(case["jurisdiction"]["responsible_health_centre"], "HC9902");
+    assert_eq!(server.count("SELECT count(*) FROM case_access_left WHERE org = 'HC9901'"), 1);
 }
 
 #[test]

@@ -90,9 +90,25 @@ pub enum OpStatus {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FieldConflict {
     pub field: String,
+    /// `null` when `withheld`.
     pub server_value: Value,
     pub client_value: Value,
     pub conflict_id: Uuid,
+    /// The case has left the pushing desk's scope (a transfer): the edit was
+    /// recorded as a conflict for those who see the case now, and the value it
+    /// met is not told to a desk that may no longer see it.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub withheld: bool,
+    /// When the kept value reached the server (RFC 3339; display only: clocks never order).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_at: Option<String>,
+    /// When this value reached the server.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_at: Option<String>,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 /// GET /api/sync/pull?cursor=&limit= . No cursor: initial download.
@@ -151,8 +167,15 @@ pub struct ConflictRecord {
     /// `login@org/device` of each writer.
     pub server_author: String,
     pub client_author: String,
-    /// "open" or "resolved".
+    /// "open", "resolved" or "superseded".
     pub status: String,
+    /// When each value reached the server (RFC 3339, UTC; display only —
+    /// server sequence numbers order changes, clocks never do). Absent for
+    /// conflicts recorded before the server kept times.
+    #[serde(default)]
+    pub server_at: Option<String>,
+    #[serde(default)]
+    pub client_at: Option<String>,
 }
 
 impl Change {

@@ -1,7 +1,10 @@
 //! Staff sign-in: ID + password (argon2id) + one-time password (TOTP), a
 //! 15-minute access token and a refresh token bound to the device, both
 //! stored hashed. A rotated refresh token presented again revokes its whole
-//! device session (token family). Five failures lock the account until an administrator
+//! device session (token family) — except the one rotated away last,
+//! presented again by its own device within [`REFRESH_GRACE_SECS`]: its
+//! answer was lost on the line, and the desk gets a fresh pair (the pair it
+//! never received is rotated away in turn). Five failures lock the account until an administrator
 //! resets it. Logout and `admin disable-device` revoke.
 
 use axum::extract::{FromRequestParts, State};
@@ -18,6 +21,11 @@ use crate::credentials::{new_token, token_hash, totp_match, verify_password};
 use crate::db::Tx;
 use crate::scope::{OrgKind, Principal, Role};
 use crate::{audit, ApiError, AppState, ACCESS_TTL_SECS, MAX_FAILURES, REFRESH_TTL_SECS};
+
+/// How long the refresh token rotated away last still gets a fresh pair
+/// when its own device presents it again (a lost answer, not a replay).
+/// The grace never extends itself: it runs from the rotation whose answer was lost.
+pub const REFRESH_GRACE_SECS: i64 = 300;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/api/auth/login", post(login)).route("/api/auth/refresh", post(refresh)).route("/api/auth/logout", post(logout))
@@ -122,6 +130,9 @@ async fn refresh(State(state): State<AppState>, Body(req): Body<RefreshRequest>)
                     &[token_hash(&req.refresh_token).into()],
                 )?;
                 let Some(row) = row else {
+                    if let Some(tokens) = regrant_lost_rotation(tx, &req, now.timestamp())? {
+                        return Ok(Ok(tokens));
+                    }
                     // A refresh token that was already rotated away: someone replayed it
                     // (stolen, or copied with the desk). The whole family — the device
                     // session — ends; both parties sign in again.
@@ -170,6 +181,11 @@ async fn refresh(State(state): State<AppState>, Body(req): Body<RefreshRequest>)
                         row[0].clone(),
                     ],
                 )?;
+                tx.exec(
+                    "INSERT INTO refresh_rotation (session_id, prev_hash, rotated_at) VALUES ($1, $2, $3)
+                     ON CONFLICT (session_id) DO UPDATE SET prev_hash = excluded.prev_hash, rotated_at = excluded.rotated_at",
+                    &[row[0].clone(), token_hash(&req.refresh_token).into(), now.timestamp().into()],
+                )?;
                 Ok::<_, ApiError>(Ok(TokenResponse {
                     access_token: access,
                     expires_in: ACCESS_TTL_SECS,
@@ -181,6 +197,38 @@ async fn refresh(State(state): State<AppState>, Body(req): Body<RefreshRequest>)
         })
         .await?;
     tokens.map(Json)
+}
+
+/// The refresh token rotated away last, presented again by the session's own
+/// device within the grace: the answer of that rotation was lost. A fresh
+/// pair replaces the one never received (whose refresh token is remembered
+/// as used: presented later, it is a replay). `None`: not such a case.
+fn regrant_lost_rotation(tx: &mut dyn Tx, req: &RefreshRequest, now: i64) -> Result<Option<TokenResponse>, ApiError> {
+    let row = tx.query_opt(
+        "SELECT se.id, se.device_id, r.rotated_at, se.revoked, s.disabled, d.disabled, s.org, s.role, se.refresh_hash, se.refresh_expires
+         FROM refresh_rotation r JOIN session se ON se.id = r.session_id JOIN staff s ON s.id = se.staff_id
+         JOIN device d ON d.id = se.device_id WHERE r.prev_hash = $1",
+        &[token_hash(&req.refresh_token).into()],
+    )?;
+    let Some(row) = row else { return Ok(None) };
+    let within_grace = matches!(row[2], crate::db::Val::Int(rotated_at) if now - rotated_at <= REFRESH_GRACE_SECS);
+    let live = row[1].text()? == req.device_id && row[3].int()? == 0 && row[4].int()? == 0 && row[5].int()? == 0 && row[9].int()? > now;
+    if !(within_grace && live) {
+        return Ok(None);
+    }
+    tx.exec("INSERT INTO refresh_used (hash, session_id) VALUES ($1, $2)", &[row[8].clone(), row[0].clone()])?;
+    let (access, refresh) = (new_token(), new_token());
+    tx.exec(
+        "UPDATE session SET access_hash = $1, access_expires = $2, refresh_hash = $3 WHERE id = $4",
+        &[token_hash(&access).into(), (now + ACCESS_TTL_SECS).into(), token_hash(&refresh).into(), row[0].clone()],
+    )?;
+    Ok(Some(TokenResponse {
+        access_token: access,
+        expires_in: ACCESS_TTL_SECS,
+        refresh_token: refresh,
+        org: row[6].text()?,
+        role: row[7].text()?,
+    }))
 }
 
 async fn logout(State(state): State<AppState>, who: Principal) -> Result<StatusCode, ApiError> {

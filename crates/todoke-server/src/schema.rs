@@ -40,13 +40,39 @@ const TABLES: &[&str] = &[
         device TEXT NOT NULL, action TEXT NOT NULL, entity TEXT NOT NULL, entity_id TEXT NOT NULL,
         prev_hash TEXT NOT NULL, hash TEXT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS audit_head (id BIGINT PRIMARY KEY, seq BIGINT NOT NULL, hash TEXT NOT NULL)",
+    // Who saw a case until it left them (a transfer): `until_seq` is the change
+    // that took it away. Their pending edits are still taken (SYNC.md property 6, scope.rs).
+    "CREATE TABLE IF NOT EXISTS case_access_left (case_id TEXT NOT NULL, org TEXT NOT NULL, until_seq BIGINT NOT NULL,
+        PRIMARY KEY (case_id, org))",
+    // When the server wrote the changes from `first_seq` on (one row per push batch):
+    // shown with conflicts, never used to order anything (property 9).
+    "CREATE TABLE IF NOT EXISTS change_time (first_seq BIGINT PRIMARY KEY, at TEXT NOT NULL)",
+    // When each side of a conflict reached the server (RFC 3339); none for older conflicts.
+    "CREATE TABLE IF NOT EXISTS conflict_time (conflict_id TEXT PRIMARY KEY, server_at TEXT, client_at TEXT NOT NULL)",
+    // The refresh token a session rotated away last (hashed), and when: presented
+    // again by its device within the grace, its answer was lost (auth.rs).
+    "CREATE TABLE IF NOT EXISTS refresh_rotation (session_id TEXT PRIMARY KEY, prev_hash TEXT NOT NULL UNIQUE,
+        rotated_at BIGINT NOT NULL)",
 ];
+
+/// Steps for databases written by an older binary, after the tables above
+/// exist: (the version that needs it, statements). Each can run twice.
+const STEPS: &[(i64, &[&str])] = &[(
+    4,
+    &[
+        // Transfers made before `case_access_left` existed, from the change log.
+        "INSERT INTO case_access_left (case_id, org, until_seq)
+            SELECT case_id, scope, max(server_seq) FROM change_log WHERE body LIKE '%\"kind\":\"scope_left\"%' GROUP BY case_id, scope
+            ON CONFLICT (case_id, org) DO NOTHING",
+    ],
+)];
 
 /// The schema this binary reads and writes. 1: before versioning; 2:
 /// `schema_version`, `refresh_used`, the `case_access (case_id)` index;
 /// 3: `case_access` also names the nation (read by a national lab) and the
-/// facility a case is placed in (see scope.rs).
-pub const SCHEMA_VERSION: i64 = 3;
+/// facility a case is placed in (see scope.rs); 4: `case_access_left`,
+/// `change_time`, `conflict_time`, `refresh_rotation`.
+pub const SCHEMA_VERSION: i64 = 4;
 
 /// Brings the database to [`SCHEMA_VERSION`]; refuses one written by a newer
 /// binary (it could hold what this one would misread or lose).
@@ -61,6 +87,13 @@ pub fn migrate(tx: &mut dyn Tx) -> Result<(), DbError> {
     }
     for sql in TABLES {
         tx.exec(sql, &[])?;
+    }
+    for (version, sqls) in STEPS {
+        if found.is_some_and(|v| v < *version) {
+            for sql in *sqls {
+                tx.exec(sql, &[])?;
+            }
+        }
     }
     for name in ["change", "audit"] {
         if tx.query_opt("SELECT value FROM counter WHERE name = $1", &[name.into()])?.is_none() {

@@ -585,3 +585,55 @@ mod tests {
         assert_eq!(case_access(&who(OrgKind::Facility, Role::Staff), &BTreeSet::new()), Access::None);
     }
 }
+
+/// How a write to an existing case is admitted (SYNC.md property 6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Admission {
+    /// The case is in the writer's scope.
+    InScope,
+    /// The case has left the writer's scope (a transfer), but the writer's
+    /// organisation saw it at the version the edit was made against: the
+    /// edit is taken under the usual per-field rule, and the writer is told
+    /// nothing of the case's current values.
+    LeftScope,
+    Refused,
+}
+
+/// May `who` write to the case now visible to `orgs`, with an edit made
+/// against what was there at `seen_at` (the highest base version the edit
+/// names; 0 for a new fact such as an observation)? A desk pushes its
+/// pending edits of a case before it removes it, so edits made while its
+/// organisation could still write are never refused for lack of access.
+/// The organisations a case left, and the change that took it away, are in
+/// `case_access_left`; the role rules are [`case_access`]'s, and `allowed`
+/// says which access the write needs. Returns the access it is made with.
+pub fn write_admission(
+    tx: &mut dyn Tx,
+    who: &Principal,
+    case_id: &str,
+    orgs: &BTreeSet<String>,
+    seen_at: i64,
+    allowed: fn(Access) -> bool,
+) -> Result<(Admission, Access), DbError> {
+    let now = case_access(who, orgs);
+    if allowed(now) {
+        return Ok((Admission::InScope, now));
+    }
+    let left: BTreeSet<String> = tx
+        .query("SELECT org FROM case_access_left WHERE case_id = $1 AND until_seq >= $2", &[case_id.into(), seen_at.into()])?
+        .iter()
+        .map(|r| r[0].text())
+        .collect::<Result<_, _>>()?;
+    let then = case_access(who, &left);
+    Ok(if allowed(then) { (Admission::LeftScope, then) } else { (Admission::Refused, now) })
+}
+
+/// Notes that a case left `org`'s scope at change `seq`.
+pub fn note_scope_left(tx: &mut dyn Tx, case_id: &str, org: &str, seq: i64) -> Result<(), DbError> {
+    tx.exec(
+        "INSERT INTO case_access_left (case_id, org, until_seq) VALUES ($1, $2, $3)
+         ON CONFLICT (case_id, org) DO UPDATE SET until_seq = excluded.until_seq",
+        &[case_id.into(), org.into(), seq.into()],
+    )?;
+    Ok(())
+}

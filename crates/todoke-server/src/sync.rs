@@ -31,7 +31,10 @@ use uuid::Uuid;
 
 use crate::db::{insert_rows, DbError, Tx, Val};
 use crate::extract::{Body, Params};
-use crate::scope::{case_access, case_orgs_cached, may_change_field, pull_scope, shown_change, Access, Parents, Principal};
+use crate::scope::{
+    case_access, case_orgs_cached, may_change_field, note_scope_left, pull_scope, shown_change, write_admission, Access, Admission,
+    Parents, Principal,
+};
 use crate::{audit, ApiError, AppState};
 
 pub const MAX_OPS_PER_PUSH: usize = 1000;
@@ -142,12 +145,36 @@ impl Batch {
     pub(crate) fn finish(self, tx: &mut dyn Tx) -> Result<(), ApiError> {
         if self.seq != self.start_seq {
             tx.exec("UPDATE counter SET value = $1 WHERE name = 'change'", &[self.seq.into()])?;
+            tx.exec(
+                "INSERT INTO change_time (first_seq, at) VALUES ($1, $2)",
+                &[(self.start_seq + 1).into(), server_time(self.now).into()],
+            )?;
         }
         insert_rows(tx, "change_log", &["scope", "server_seq", "case_id", "body"], &self.log)?;
         insert_rows(tx, "applied_op", &["op_id", "result"], &self.applied)?;
         self.audit.write(tx)?;
         Ok(())
     }
+}
+
+/// A server time as the wire shows it (display only; clocks never order changes).
+fn server_time(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// When the server wrote change `seq` (`None`: before it kept times, or never).
+fn change_time(tx: &mut dyn Tx, b: &Batch, seq: i64) -> Result<Option<String>, ApiError> {
+    if seq > b.start_seq {
+        return Ok(Some(server_time(b.now)));
+    }
+    if seq <= 0 {
+        return Ok(None);
+    }
+    let row = tx.query_opt("SELECT at FROM change_time WHERE first_seq <= $1 ORDER BY first_seq DESC LIMIT 1", &[seq.into()])?;
+    Ok(match row {
+        Some(r) => Some(r[0].text()?),
+        None => None,
+    })
 }
 
 pub(crate) fn rejected(code: &str, ja: impl Into<String>, en: impl Into<String>) -> OpStatus {
@@ -177,9 +204,9 @@ pub(crate) fn author(who: &Principal) -> String {
 pub(crate) fn apply_op(tx: &mut dyn Tx, b: &mut Batch, who: &Principal, op: &Op) -> Result<OpStatus, ApiError> {
     match (op.entity.as_str(), op.kind.as_str()) {
         ("case", kind::CASE_CREATE) => create_whole(tx, b, who, op, Whole::Case),
-        ("case", kind::CASE_UPDATE) => update_whole(tx, b, who, op, Whole::Case),
+        ("case", kind::CASE_UPDATE) => update_whole(tx, b, who, op, Whole::Case, None),
         ("cluster", CLUSTER_CREATE) => create_whole(tx, b, who, op, Whole::Cluster),
-        ("cluster", CLUSTER_UPDATE) => update_whole(tx, b, who, op, Whole::Cluster),
+        ("cluster", CLUSTER_UPDATE) => update_whole(tx, b, who, op, Whole::Cluster, None),
         ("observation", kind::OBSERVATION_ADD) => add_observation(tx, b, who, op),
         ("conflict", kind::CONFLICT_RESOLVE) => resolve_conflict(tx, b, who, op),
         _ => Ok(rejected(
@@ -280,6 +307,37 @@ fn put_of(tx: &mut dyn Tx, entity: &str, id: &str) -> Result<Option<Change>, Api
         doc: serde_json::from_str(&r[1].text()?).map_err(ApiError::internal)?,
         field_versions: seqs(&versions),
     }))
+}
+
+/// The order of every keyed list that gained an item in `written`, as it now
+/// is in `doc` (`list[]` changes). Items are appended where they arrive, so a
+/// desk that learns of two additions in another order than the server
+/// applied them (its own answered first, then an earlier one pulled) would
+/// keep another order: the order sent with each addition settles it. Logged
+/// with the patch only — it is no one's write, so it has no version.
+fn list_orders(doc: &Value, written: &[FieldChange]) -> Vec<FieldChange> {
+    let lists: BTreeSet<&str> = written
+        .iter()
+        .filter(|c| c.old.is_null() && c.new.is_object())
+        .filter_map(|c| c.path.strip_suffix(']')?.rsplit_once('[').map(|(list, _)| list))
+        .collect();
+    lists
+        .into_iter()
+        .filter_map(|list| {
+            let mut at = doc;
+            for part in list.split('.') {
+                at = match part.split_once('[') {
+                    None => at.get(part)?,
+                    Some((key, id)) => {
+                        let id = id.strip_suffix(']')?;
+                        at.get(key)?.as_array()?.iter().find(|v| v.get("id").and_then(Value::as_str) == Some(id))?
+                    }
+                };
+            }
+            let ids: Vec<Value> = at.as_array()?.iter().map(|v| v.get("id").cloned().unwrap_or(Value::Null)).collect();
+            Some(FieldChange { path: format!("{list}[]"), old: Value::Null, new: Value::Array(ids) })
+        })
+        .collect()
 }
 
 /// Cluster ops (the desk's outbox sends them; additive to the protocol's `kind`).
@@ -384,7 +442,16 @@ fn create_whole(tx: &mut dyn Tx, b: &mut Batch, who: &Principal, op: &Op, kind: 
     Ok(OpStatus::Applied { server_seq: seq })
 }
 
-fn update_whole(tx: &mut dyn Tx, b: &mut Batch, who: &Principal, op: &Op, kind: Whole) -> Result<OpStatus, ApiError> {
+/// `admitted`: the caller has already decided (a resolution); else the op's
+/// base versions are weighed by [`write_admission`].
+fn update_whole(
+    tx: &mut dyn Tx,
+    b: &mut Batch,
+    who: &Principal,
+    op: &Op,
+    kind: Whole,
+    admitted: Option<(Admission, Access)>,
+) -> Result<OpStatus, ApiError> {
     let entity = kind.entity();
     let changes: Vec<FieldChange> = match op.payload.get("changes").cloned().map(serde_json::from_value) {
         Some(Ok(c)) => c,
@@ -396,8 +463,14 @@ fn update_whole(tx: &mut dyn Tx, b: &mut Batch, who: &Principal, op: &Op, kind: 
         return Ok(kind.unknown());
     };
     let before = stored_orgs(tx, id)?;
-    let access = case_access(who, &before);
-    if !access.may_edit() {
+    let (admission, access) = match admitted {
+        Some(a) => a,
+        None => {
+            let seen_at = changes.iter().map(|c| op.base_versions.get(&c.path).copied().unwrap_or(0)).max().unwrap_or(0);
+            write_admission(tx, who, id, &before, seen_at, Access::may_edit)?
+        }
+    };
+    if admission == Admission::Refused {
         return Ok(out_of_scope());
     }
     if let Some(c) = changes.iter().find(|c| !may_change_field(who, access, entity, &c.path)) {
@@ -466,9 +539,12 @@ fn update_whole(tx: &mut dyn Tx, b: &mut Batch, who: &Principal, op: &Op, kind: 
     };
     let me = author(who);
     let mut conflicts = Vec::new();
+    let client_at = server_time(b.now);
     for (change, base, server_value) in pending_conflicts {
         let conflict_id = Uuid::now_v7();
-        let server_author = current_version(&versions, &change.path).1.and_then(|h| authors.get(&h).cloned()).unwrap_or_default();
+        let (server_seq, holder) = current_version(&versions, &change.path);
+        let server_author = holder.and_then(|h| authors.get(&h).cloned()).unwrap_or_default();
+        let server_at = change_time(tx, b, server_seq)?;
         tx.exec(
             "INSERT INTO conflict (id, entity, entity_id, field, base_seq, server_value, client_value, server_author, client_author, status, server_seq)
              VALUES ($1, $10, $2, $3, $4, $5, $6, $7, $8, 'open', $9)",
@@ -485,7 +561,21 @@ fn update_whole(tx: &mut dyn Tx, b: &mut Batch, who: &Principal, op: &Op, kind: 
                 entity.into(),
             ],
         )?;
-        conflicts.push(FieldConflict { field: change.path, server_value, client_value: change.new, conflict_id });
+        tx.exec(
+            "INSERT INTO conflict_time (conflict_id, server_at, client_at) VALUES ($1, $2, $3)",
+            &[conflict_id.to_string().into(), server_at.clone().into(), client_at.as_str().into()],
+        )?;
+        // A desk the case has left learns that its value met another, not which (personal data it may no longer see).
+        let withheld = admission == Admission::LeftScope;
+        conflicts.push(FieldConflict {
+            field: change.path,
+            server_value: if withheld { Value::Null } else { server_value },
+            client_value: change.new,
+            conflict_id,
+            withheld,
+            server_at,
+            client_at: Some(client_at.clone()),
+        });
     }
     // Every desk that sees the case learns of its open conflicts.
     for c in &conflicts {
@@ -517,12 +607,13 @@ fn update_whole(tx: &mut dyn Tx, b: &mut Batch, who: &Principal, op: &Op, kind: 
             entity: entity.into(),
             entity_id: id.into(),
             case_id: case_uuid,
-            changes: written.clone(),
+            changes: written.iter().cloned().chain(list_orders(&doc, &written)).collect(),
             op_id: Some(op.op_id),
         };
         b.log_to(before.intersection(&after).map(String::as_str), &patch, id)?;
         for org in before.difference(&after) {
             tx.exec("DELETE FROM case_access WHERE case_id = $1 AND org = $2", &[id.into(), org.into()])?;
+            note_scope_left(tx, id, org, seq)?;
             b.log(org, &Change::ScopeLeft { server_seq: seq, case_id: case_uuid }, id)?;
         }
         let entering: Vec<&String> = after.difference(&before).collect();
@@ -549,7 +640,7 @@ fn update_whole(tx: &mut dyn Tx, b: &mut Batch, who: &Principal, op: &Op, kind: 
             }
         }
     }
-    b.audit(who, "update", entity, id);
+    b.audit(who, if admission == Admission::LeftScope { "update_left_scope" } else { "update" }, entity, id);
     Ok(if conflicts.is_empty() { OpStatus::Applied { server_seq: seq } } else { OpStatus::Conflict { server_seq: seq, conflicts } })
 }
 
@@ -579,7 +670,9 @@ fn add_observation(tx: &mut dyn Tx, b: &mut Batch, who: &Principal, op: &Op) -> 
         ));
     }
     let orgs = stored_orgs(tx, &case_id)?;
-    if !case_access(who, &orgs).may_add_observation() {
+    // An observation is a new fact, made against no version: any organisation that saw the case may still add it.
+    let (admission, _) = write_admission(tx, who, &case_id, &orgs, 0, Access::may_add_observation)?;
+    if admission == Admission::Refused {
         return Ok(out_of_scope());
     }
     let seq = b.next_seq();
@@ -599,14 +692,16 @@ fn add_observation(tx: &mut dyn Tx, b: &mut Batch, who: &Principal, op: &Op) -> 
     for org in &orgs {
         b.log(org, &put, &case_id)?;
     }
-    b.audit(who, "create", "observation", &op.entity_id);
+    b.audit(who, if admission == Admission::LeftScope { "create_left_scope" } else { "create" }, "observation", &op.entity_id);
     Ok(OpStatus::Applied { server_seq: seq })
 }
 
 pub fn conflict_record(tx: &mut dyn Tx, conflict_id: &str) -> Result<Option<ConflictRecord>, ApiError> {
     let row = tx.query_opt(
-        "SELECT c.id, c.entity, c.entity_id, r.case_id, c.field, c.base_seq, c.server_value, c.client_value, c.server_author, c.client_author, c.status
-         FROM conflict c JOIN record r ON r.entity = c.entity AND r.entity_id = c.entity_id WHERE c.id = $1",
+        "SELECT c.id, c.entity, c.entity_id, r.case_id, c.field, c.base_seq, c.server_value, c.client_value, c.server_author, c.client_author, c.status,
+                t.server_at, t.client_at
+         FROM conflict c JOIN record r ON r.entity = c.entity AND r.entity_id = c.entity_id
+         LEFT JOIN conflict_time t ON t.conflict_id = c.id WHERE c.id = $1",
         &[conflict_id.into()],
     )?;
     let Some(r) = row else { return Ok(None) };
@@ -624,6 +719,8 @@ pub fn conflict_record(tx: &mut dyn Tx, conflict_id: &str) -> Result<Option<Conf
         server_author: r[8].text()?,
         client_author: r[9].text()?,
         status: r[10].text()?,
+        server_at: r[11].opt_text()?,
+        client_at: r[12].opt_text()?,
     }))
 }
 
@@ -642,7 +739,15 @@ fn resolve_conflict(tx: &mut dyn Tx, b: &mut Batch, who: &Principal, op: &Op) ->
         return Ok(rejected("unknown_conflict", "サーバーにない競合です。", "The conflict does not exist on the server."));
     };
     let orgs = stored_orgs(tx, &record.entity_id)?;
-    if !case_access(who, &orgs).may_edit() {
+    // The resolver learnt of the conflict while its organisation saw the case.
+    let recorded_at = tx
+        .query_opt("SELECT server_seq FROM conflict WHERE id = $1", &[op.entity_id.as_str().into()])?
+        .map(|r| r[0].int())
+        .transpose()?
+        .unwrap_or(0);
+    let admitted = write_admission(tx, who, &record.entity_id, &orgs, recorded_at, Access::may_edit)?;
+    let admission = admitted.0;
+    if admission == Admission::Refused {
         return Ok(out_of_scope());
     }
     if record.status != "open" {
@@ -671,7 +776,7 @@ fn resolve_conflict(tx: &mut dyn Tx, b: &mut Batch, who: &Principal, op: &Op) ->
         base_versions: [(record.field.clone(), base)].into(),
     };
     let kind = if record.entity == "cluster" { Whole::Cluster } else { Whole::Case };
-    let status = update_whole(tx, b, who, &edit, kind)?;
+    let status = update_whole(tx, b, who, &edit, kind, Some(admitted))?;
     let closed_as = match &status {
         OpStatus::Rejected { .. } => return Ok(status),
         OpStatus::Conflict { .. } => "superseded",

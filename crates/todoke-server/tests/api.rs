@@ -41,6 +41,11 @@ both_backends!(
     an_older_database_gains_the_national_and_facility_scopes,
     grouped_pushes_each_get_their_own_results,
     a_failing_push_does_not_fail_its_group,
+    edits_pushed_after_a_transfer_are_taken_without_leaking,
+    a_lost_refresh_answer_is_regranted_within_the_grace,
+    conflicts_carry_when_each_value_reached_the_server,
+    older_transfers_are_known_after_the_upgrade,
+    an_added_list_item_comes_with_the_lists_order,
 );
 
 async fn sign_in_refresh_and_logout(b: Backend) {
@@ -658,9 +663,215 @@ async fn transfer_moves_the_case_between_scopes(b: Backend) {
 
     assert_eq!(app.call(Method::GET, &format!("/api/cases/{id}"), Some(&kita), None).await.0, StatusCode::OK);
     assert_eq!(app.call(Method::GET, &format!("/api/cases/{id}"), Some(&chuo), None).await.0, StatusCode::NOT_FOUND);
-    // 中央's pending edit after the transfer: refused with a reason, not dropped silently.
+    // 中央's pending edit after the transfer, made against what it saw: taken (SYNC.md property 6).
     let late = update_op(id, json!([{"path": "underlying_diseases", "old": "", "new": "x"}]), json!({"underlying_diseases": seq}));
-    assert_eq!(app.push(&chuo, vec![late]).await.1["results"][0]["code"], "out_of_scope");
+    assert_eq!(app.push(&chuo, vec![late]).await.1["results"][0]["status"], "applied");
+}
+
+/// SYNC.md property 6: edits a desk made while it saw a case, pushed after the
+/// case was transferred away, are applied or recorded as conflicts — never
+/// refused for lack of access — and the desk learns nothing of the case's
+/// current values. Edits claiming a later base, from organisations that
+/// never saw the case, or from read-only staff are still refused.
+async fn edits_pushed_after_a_transfer_are_taken_without_leaking(b: Backend) {
+    let app = TestApp::new(b).await;
+    let (s, v) = app.try_login("chuo", "desk-a").await;
+    assert_eq!(s, StatusCode::OK);
+    let desk_a = v["access_token"].as_str().unwrap().to_string();
+    let (_, v) = app.try_login("chuo", "desk-b").await;
+    let desk_b = v["access_token"].as_str().unwrap().to_string();
+    let kita = app.login("kita").await;
+    let id = Uuid::now_v7();
+    let (_, v) = app.push(&desk_a, vec![create_op(&case_doc(id, "HC9901", &[], "", "移管 太郎"))]).await;
+    let s0 = v["results"][0]["server_seq"].as_i64().unwrap();
+    let (_, chuo_cursor, _) = pull_all(&app, &desk_a, None, 100).await;
+    // desk-b hands the case to 北; 北 then changes the name.
+    let t = update_op(
+        id,
+        json!([{"path": "jurisdiction.responsible_health_centre", "old": "HC9901", "new": "HC9902"}]),
+        json!({"jurisdiction.responsible_health_centre": s0}),
+    );
+    let s1 = app.push(&desk_b, vec![t]).await.1["results"][0]["server_seq"].as_i64().unwrap();
+    let (_, kita_cursor, _) = pull_all(&app, &kita, None, 100).await;
+    let theirs = update_op(id, json!([{"path": "basic.name", "old": "移管 太郎", "new": "北側 次郎"}]), json!({"basic.name": s0}));
+    assert_eq!(app.push(&kita, vec![theirs]).await.1["results"][0]["status"], "applied");
+
+    // desk-a comes back with three edits made against s0, before it heard of the transfer.
+    let phone = update_op(id, json!([{"path": "basic.phone", "old": "", "new": "090-1111-2222"}]), json!({"basic.phone": s0}));
+    let name = update_op(id, json!([{"path": "basic.name", "old": "移管 太郎", "new": "移管 太朗"}]), json!({"basic.name": s0}));
+    let obs = Uuid::now_v7();
+    let observation = json!({"op_id": Uuid::now_v7(), "seq": 3, "entity": "observation", "entity_id": obs, "kind": "observation.add",
+                             "payload": {"observation": {"id": obs, "case_id": id, "temperature": 37.9}}});
+    let (s, v) = app.push(&desk_a, vec![phone, name.clone(), observation]).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let r = &v["results"];
+    assert_eq!(r[0]["status"], "applied", "a field nobody changed since: written {v}");
+    assert_eq!(r[1]["status"], "conflict", "a field changed since: a conflict for those who see the case {v}");
+    assert_eq!(r[2]["status"], "applied", "an observation is a new fact {v}");
+    let c = &r[1]["conflicts"][0];
+    assert_eq!((c["field"].as_str(), c["withheld"].as_bool()), (Some("basic.name"), Some(true)));
+    assert_eq!(c["client_value"], "移管 太朗");
+    assert!(c["server_value"].is_null());
+    assert!(!v.to_string().contains("北側"), "the value desk-a may no longer see is not told: {v}");
+    // A re-send gets the same answer, still withholding.
+    assert_eq!(app.push(&desk_a, vec![name]).await.1["results"][0], r[1]);
+
+    // 北 (who sees the case now) gets the edit, the observation and the whole conflict.
+    let (k, _, _) = pull_all(&app, &kita, Some(kita_cursor), 100).await;
+    let patch = k.iter().find(|c| c["kind"] == "patch" && c["changes"][0]["path"] == "basic.phone").expect("the phone edit reaches 北");
+    assert_eq!(patch["changes"][0]["new"], "090-1111-2222");
+    assert!(k.iter().any(|c| c["kind"] == "put" && c["entity_id"] == json!(obs)));
+    let conflict = k.iter().find(|c| c["kind"] == "conflict").expect("the conflict reaches 北");
+    assert_eq!(conflict["conflict"]["server_value"], "北側 次郎");
+    assert_eq!(conflict["conflict"]["client_value"], "移管 太朗");
+    assert!(conflict["conflict"]["client_author"].as_str().unwrap().starts_with("chuo@HC9901/desk-a"));
+    let (_, listed, _) = app.call(Method::GET, "/api/conflicts", Some(&kita), None).await;
+    assert_eq!(listed["conflicts"].as_array().unwrap().len(), 1);
+    let (_, listed, _) = app.call(Method::GET, "/api/conflicts", Some(&desk_a), None).await;
+    assert_eq!(listed["conflicts"].as_array().unwrap().len(), 0, "not listed to a desk that no longer sees the case");
+    // 中央's stream says scope_left once, then nothing of the case.
+    let (c, _, _) = pull_all(&app, &desk_a, Some(chuo_cursor), 100).await;
+    let kinds: Vec<&str> = c.iter().map(|c| c["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["scope_left"], "{c:?}");
+    assert_eq!(app.call(Method::GET, &format!("/api/cases/{id}"), Some(&desk_a), None).await.0, StatusCode::NOT_FOUND);
+
+    // Still refused: a base 中央 never saw, an organisation that never saw the case, read-only staff.
+    let later = update_op(id, json!([{"path": "basic.occupation", "old": "", "new": "x"}]), json!({"basic.occupation": s1 + 1}));
+    assert_eq!(app.push(&desk_a, vec![later]).await.1["results"][0]["code"], "out_of_scope");
+    let stranger = update_op(id, json!([{"path": "basic.occupation", "old": "", "new": "x"}]), json!({"basic.occupation": s0}));
+    assert_eq!(app.push(&app.login("hc98").await, vec![stranger.clone()]).await.1["results"][0]["code"], "out_of_scope");
+    let mut viewer_op = stranger;
+    viewer_op["op_id"] = json!(Uuid::now_v7());
+    assert_eq!(app.push(&app.login("chuo-viewer").await, vec![viewer_op]).await.1["results"][0]["code"], "out_of_scope");
+    let obs2 = Uuid::now_v7();
+    let stray = json!({"op_id": Uuid::now_v7(), "seq": 4, "entity": "observation", "entity_id": obs2, "kind": "observation.add",
+                       "payload": {"observation": {"id": obs2, "case_id": id, "temperature": 36.9}}});
+    assert_eq!(app.push(&app.login("hc98").await, vec![stray]).await.1["results"][0]["code"], "out_of_scope");
+    // Audited as writes after the case left the writer's scope.
+    let actions =
+        app.with_db(|db| db.tx(|tx| tx.query("SELECT action FROM audit WHERE action LIKE '%left_scope' ORDER BY seq", &[])).unwrap()).await;
+    let actions: Vec<String> = actions.iter().map(|r| r[0].text().unwrap()).collect();
+    assert_eq!(actions, ["update_left_scope", "update_left_scope", "create_left_scope"]);
+}
+
+/// A refresh answer lost on the line: the desk presents the token it still
+/// holds again. Within the grace, from its own device, it gets a fresh pair
+/// (the pair it never received stops working); after the grace, or from
+/// another device, the whole family is revoked as before.
+async fn a_lost_refresh_answer_is_regranted_within_the_grace(b: Backend) {
+    let app = TestApp::new(b).await;
+    let refresh = |token: String, device: &'static str| {
+        let app = &app;
+        async move {
+            let (s, v, _) =
+                app.call(Method::POST, "/api/auth/refresh", None, Some(json!({"refresh_token": token, "device_id": device}))).await;
+            (s, v)
+        }
+    };
+    let tokens = |v: &Value| (v["access_token"].as_str().unwrap().to_string(), v["refresh_token"].as_str().unwrap().to_string());
+    let (_, v) = app.try_login("ken", "desk-1").await;
+    let (_, r0) = tokens(&v);
+    let (s, v) = refresh(r0.clone(), "desk-1").await;
+    assert_eq!(s, StatusCode::OK);
+    let (lost_access, lost_refresh) = tokens(&v); // this answer never reaches the desk
+    app.advance(todoke_server::auth::REFRESH_GRACE_SECS - 10);
+    let (s, v) = refresh(r0.clone(), "desk-1").await;
+    assert_eq!(s, StatusCode::OK, "re-presented within the grace: {v}");
+    let (access, _r2) = tokens(&v);
+    assert_eq!(app.call(Method::GET, "/api/stats/cases", Some(&access), None).await.0, StatusCode::OK);
+    assert_eq!(app.call(Method::GET, "/api/stats/cases", Some(&lost_access), None).await.0, StatusCode::UNAUTHORIZED);
+    // The grace runs from the rotation whose answer was lost; that answer lost again inside it is regranted too.
+    let (s, v) = refresh(r0.clone(), "desk-1").await;
+    assert_eq!(s, StatusCode::OK);
+    let (access, r3) = tokens(&v);
+    assert_eq!(app.call(Method::GET, "/api/stats/cases", Some(&access), None).await.0, StatusCode::OK);
+    // The pairs given up are rotated away: presented, they are a replay and end the family.
+    assert_eq!(refresh(lost_refresh, "desk-1").await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(app.call(Method::GET, "/api/stats/cases", Some(&access), None).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(refresh(r3, "desk-1").await.0, StatusCode::UNAUTHORIZED);
+
+    // After the grace: a replay, the family revoked.
+    let (_, v) = app.try_login("ken", "desk-2").await;
+    let (_, r0) = tokens(&v);
+    let (_, v) = refresh(r0.clone(), "desk-2").await;
+    let (access, r1) = tokens(&v);
+    app.advance(todoke_server::auth::REFRESH_GRACE_SECS + 1);
+    assert_eq!(refresh(r0, "desk-2").await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(app.call(Method::GET, "/api/stats/cases", Some(&access), None).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(refresh(r1, "desk-2").await.0, StatusCode::UNAUTHORIZED);
+
+    // Within the grace but from another device: a replay, the family revoked.
+    let (_, v) = app.try_login("ken", "desk-3").await;
+    let (_, r0) = tokens(&v);
+    let (_, v) = refresh(r0.clone(), "desk-3").await;
+    let (access, r1) = tokens(&v);
+    assert_eq!(refresh(r0, "desk-x").await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(app.call(Method::GET, "/api/stats/cases", Some(&access), None).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(refresh(r1, "desk-3").await.0, StatusCode::UNAUTHORIZED);
+    let revoked = app
+        .with_db(|db| db.tx(|tx| tx.query("SELECT device FROM audit WHERE action = 'refresh_reuse_revoked' ORDER BY seq", &[])).unwrap())
+        .await;
+    let devices: Vec<String> = revoked.iter().map(|r| r[0].text().unwrap()).collect();
+    assert_eq!(devices, ["desk-1", "desk-2", "desk-3"]);
+}
+
+/// A conflict says when each value reached the server (server time, display only).
+async fn conflicts_carry_when_each_value_reached_the_server(b: Backend) {
+    let app = TestApp::new(b).await;
+    let (chuo, kita) = (app.login("chuo").await, app.login("kita").await);
+    let at = |app: &TestApp| chrono::DateTime::from_timestamp(app.now(), 0).unwrap().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let id = Uuid::now_v7();
+    let (_, v) = app.push(&chuo, vec![create_op(&case_doc(id, "HC9901", &["HC9902"], "", "山田 太郎"))]).await;
+    let seq = v["results"][0]["server_seq"].as_i64().unwrap();
+    app.advance(120);
+    let mine = update_op(id, json!([{"path": "basic.name", "old": "山田 太郎", "new": "山田 太朗"}]), json!({"basic.name": seq}));
+    app.push(&chuo, vec![mine]).await;
+    let server_at = at(&app);
+    app.advance(300);
+    let theirs = update_op(id, json!([{"path": "basic.name", "old": "山田 太郎", "new": "山田 多郎"}]), json!({"basic.name": seq}));
+    let (_, v) = app.push(&kita, vec![theirs]).await;
+    let client_at = at(&app);
+    assert_ne!(server_at, client_at);
+    let c = &v["results"][0]["conflicts"][0];
+    assert_eq!((c["server_at"].as_str(), c["client_at"].as_str()), (Some(server_at.as_str()), Some(client_at.as_str())), "{v}");
+    let (_, listed, _) = app.call(Method::GET, "/api/conflicts", Some(&chuo), None).await;
+    let l = &listed["conflicts"][0];
+    assert_eq!((l["server_at"].as_str(), l["client_at"].as_str()), (Some(server_at.as_str()), Some(client_at.as_str())), "{listed}");
+    let (changes, _, _) = pull_all(&app, &kita, Some("c.0".into()), 100).await;
+    let p = changes.iter().find(|c| c["kind"] == "conflict").expect("pulled");
+    assert_eq!(p["conflict"]["server_at"].as_str(), Some(server_at.as_str()));
+    assert_eq!(p["conflict"]["client_at"].as_str(), Some(client_at.as_str()));
+}
+
+/// A database written before the server kept who a case left: its transfers
+/// are read back from the change log on upgrade, so edits pushed after them are taken.
+async fn older_transfers_are_known_after_the_upgrade(b: Backend) {
+    let app = TestApp::new(b).await;
+    let chuo = app.login("chuo").await;
+    let id = Uuid::now_v7();
+    let (_, v) = app.push(&chuo, vec![create_op(&case_doc(id, "HC9901", &[], "", "移管 太郎"))]).await;
+    let s0 = v["results"][0]["server_seq"].as_i64().unwrap();
+    let t = update_op(
+        id,
+        json!([{"path": "jurisdiction.responsible_health_centre", "old": "HC9901", "new": "HC9902"}]),
+        json!({"jurisdiction.responsible_health_centre": s0}),
+    );
+    let s1 = app.push(&chuo, vec![t]).await.1["results"][0]["server_seq"].as_i64().unwrap();
+    // As a version-2 database had it: no record of who the case left.
+    let url = app.url.clone();
+    let left = app
+        .with_db(move |db| {
+            db.tx(|tx| {
+                tx.exec("DELETE FROM case_access_left", &[])?;
+                tx.exec("UPDATE schema_version SET version = 2 WHERE id = 1", &[])
+            })
+            .unwrap();
+            todoke_server::Db::open(&url).unwrap();
+            db.tx(|tx| tx.query("SELECT org, until_seq FROM case_access_left", &[])).unwrap()
+        })
+        .await;
+    assert_eq!(left.len(), 1);
+    assert_eq!((left[0][0].text().unwrap(), left[0][1].int().unwrap()), ("HC9901".to_string(), s1));
 }
 
 async fn audit_log_records_reads_and_detects_tampering(b: Backend) {
@@ -931,7 +1142,9 @@ async fn reused_refresh_token_revokes_the_family(b: Backend) {
     assert_eq!(s, StatusCode::OK);
     let (access2, refresh2) = (v["access_token"].as_str().unwrap().to_string(), v["refresh_token"].as_str().unwrap().to_string());
     assert_eq!(app.call(Method::GET, "/api/stats/cases", Some(&access2), None).await.0, StatusCode::OK);
-    // The rotated-away token comes back (a copy of it was stolen): the whole family ends.
+    // The rotated-away token comes back after the grace for a lost answer (a copy of it was
+    // stolen): the whole family ends. (Within it: a_lost_refresh_answer_is_regranted_within_the_grace.)
+    app.advance(todoke_server::auth::REFRESH_GRACE_SECS + 1);
     let (s, v, _) = refresh(refresh1).await;
     assert_eq!((s, v["code"].as_str().unwrap()), (StatusCode::UNAUTHORIZED, "unauthenticated"));
     assert_eq!(app.call(Method::GET, "/api/stats/cases", Some(&access2), None).await.0, StatusCode::UNAUTHORIZED, "access revoked");
@@ -1504,4 +1717,34 @@ async fn a_failing_push_does_not_fail_its_group(b: Backend) {
         .with_db(move |db| db.tx(|tx| tx.query("SELECT op_id FROM applied_op WHERE op_id = $1", &[edit_id.into()])).unwrap().len())
         .await;
     assert_eq!(marked, 0);
+/// Two desks add a test each, concurrently: both are kept, and each patch that
+/// adds one carries the list's order on the server, so a desk that learns of
+/// the additions in another order (its own answered first) ends in the same order.
+async fn an_added_list_item_comes_with_the_lists_order(b: Backend) {
+    let app = TestApp::new(b).await;
+    let (chuo, ken) = (app.login("chuo").await, app.login("ken").await);
+    let id = Uuid::now_v7();
+    let (_, v) = app.push(&chuo, vec![create_op(&case_doc(id, "HC9901", &[], "", "山田 太郎"))]).await;
+    let seq = v["results"][0]["server_seq"].as_i64().unwrap();
+    let (a, b2) = (Uuid::now_v7(), Uuid::now_v7());
+    let add = |item: Uuid| {
+        update_op(
+            id,
+            json!([{"path": format!("tests[{item}]"), "old": null, "new": {"id": item, "result": "positive"}}]),
+            json!({format!("tests[{item}]"): seq}),
+        )
+    };
+    assert_eq!(app.push(&chuo, vec![add(a)]).await.1["results"][0]["status"], "applied");
+    assert_eq!(app.push(&ken, vec![add(b2)]).await.1["results"][0]["status"], "applied");
+    let (changes, _, _) = pull_all(&app, &ken, Some(format!("c.{seq}")), 100).await;
+    let orders: Vec<&Value> = changes
+        .iter()
+        .flat_map(|c| c["changes"].as_array().unwrap().iter())
+        .filter(|c| c["path"] == "tests[]")
+        .map(|c| &c["new"])
+        .collect();
+    assert_eq!(orders, [&json!([a]), &json!([a, b2])], "{changes:?}");
+    let (_, doc, _) = app.call(Method::GET, &format!("/api/cases/{id}"), Some(&ken), None).await;
+    let ids: Vec<&Value> = doc["tests"].as_array().unwrap_or_else(|| panic!("{doc}")).iter().map(|t| &t["id"]).collect();
+    assert_eq!(ids, [&json!(a), &json!(b2)]);
 }

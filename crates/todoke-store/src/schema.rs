@@ -251,6 +251,13 @@ CREATE TABLE published_count (
 ) WITHOUT ROWID;
 "#;
 
+/// When each side of a conflict reached the server (RFC 3339, server time;
+/// display only — SYNC.md property 9). Absent for conflicts from before.
+const V5: &str = r#"
+ALTER TABLE conflict ADD COLUMN server_at TEXT;
+ALTER TABLE conflict ADD COLUMN client_at TEXT;
+"#;
+
 /// One schema step: SQL, then (optionally) Rust that fills what SQL cannot
 /// derive, in the same transaction.
 struct Step {
@@ -264,6 +271,7 @@ const MIGRATIONS: &[Step] = &[
     Step { sql: V2, fill: Some(fill_case_stat) },
     Step { sql: V3, fill: None },
     Step { sql: V4, fill: None },
+    Step { sql: V5, fill: None },
 ];
 
 /// v2: the report row of every live case already stored.

@@ -50,6 +50,11 @@ pub struct StoredConflict {
     pub client_author: String,
     /// "open", "resolved" or "superseded" (a stale resolution replaced by a new conflict).
     pub status: String,
+    /// When the kept value and the other one reached the server (RFC 3339,
+    /// server time; display only, never an order). `None` for conflicts
+    /// recorded before the server kept times.
+    pub server_at: Option<String>,
+    pub client_at: Option<String>,
     /// A "conflict.resolve" op for it waits in the outbox.
     pub resolution_pending: bool,
 }
@@ -277,10 +282,12 @@ fn remove_case(conn: &Connection, case_id: &str) -> Result<()> {
 fn upsert_conflict(conn: &Connection, c: &ConflictRecord, op_id: Option<Uuid>) -> Result<()> {
     let authors = serde_json::json!({"server": c.server_author, "client": c.client_author}).to_string();
     conn.prepare_cached(
-        "INSERT INTO conflict (id, entity, entity_id, field, base_seq, server_value, client_value, authors, op_id, status, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+        "INSERT INTO conflict (id, entity, entity_id, field, base_seq, server_value, client_value, authors, op_id, status, created_at,
+                               server_at, client_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
          ON CONFLICT(id) DO UPDATE SET status = excluded.status, server_value = excluded.server_value,
-             client_value = excluded.client_value, authors = excluded.authors, base_seq = excluded.base_seq",
+             client_value = excluded.client_value, authors = excluded.authors, base_seq = excluded.base_seq,
+             server_at = coalesce(excluded.server_at, server_at), client_at = coalesce(excluded.client_at, client_at)",
     )?
     .execute(params![
         c.conflict_id.to_string(),
@@ -294,6 +301,8 @@ fn upsert_conflict(conn: &Connection, c: &ConflictRecord, op_id: Option<Uuid>) -
         op_id.map(|o| o.to_string()),
         c.status,
         Utc::now().to_rfc3339(),
+        c.server_at,
+        c.client_at,
     ])?;
     Ok(())
 }
@@ -330,7 +339,14 @@ fn apply_change(conn: &Connection, change: &Change, done: &mut PageApplied) -> R
             let pending = pending_case_ops(conn, entity_id)?;
             // A case this desk never received: its whole record comes when it enters the scope.
             let Some(mut base) = load_base(conn, entity_id, stored.as_ref(), &pending)? else { return Ok(()) };
-            apply_to_value(&mut base, changes)?;
+            // The desk's own answered ops may have moved its base past this (older) patch: a
+            // change inside a list item since removed by a change already applied is moot.
+            for change in changes {
+                match apply_to_value(&mut base, std::slice::from_ref(change)) {
+                    Err(todoke_domain::diff::DiffError::NoSuchField(_)) => {}
+                    other => other?,
+                }
+            }
             let versions: BTreeMap<String, i64> = changes.iter().map(|c| (c.path.clone(), *server_seq)).collect();
             set_versions(conn, "case", entity_id, &versions, false)?;
             settle(conn, entity_id, stored, Some(base))?;
@@ -506,13 +522,16 @@ impl Desk {
                         let written: Vec<FieldChange> =
                             op_changes(&op)?.into_iter().filter(|c| !conflicts.iter().any(|f| f.field == c.path)).collect();
                         apply_to_value(b, &written)?;
+                        // A withheld value (the case has left this desk's scope) stays as the desk last knew it.
                         let kept: Vec<FieldChange> = conflicts
                             .iter()
+                            .filter(|f| !f.withheld)
                             .map(|f| FieldChange { path: f.field.clone(), old: f.client_value.clone(), new: f.server_value.clone() })
                             .collect();
                         apply_to_value(b, &kept)?;
                     }
-                    for f in conflicts {
+                    // A withheld conflict belongs to those who see the case now; this desk removes the case next.
+                    for f in conflicts.iter().filter(|f| !f.withheld) {
                         let record = ConflictRecord {
                             conflict_id: f.conflict_id,
                             entity: op.entity.clone(),
@@ -525,6 +544,8 @@ impl Desk {
                             server_author: String::new(),
                             client_author: String::new(),
                             status: "open".into(),
+                            server_at: f.server_at.clone(),
+                            client_at: f.client_at.clone(),
                         };
                         // A pulled record (with authors) may already be here: keep it.
                         let known = tx
@@ -593,7 +614,8 @@ impl Desk {
     pub fn conflicts(&self, open_only: bool) -> Result<Vec<StoredConflict>> {
         let sql = format!(
             "SELECT c.id, c.entity, c.entity_id, c.field, c.base_seq, c.server_value, c.client_value, c.authors, c.status,
-                    EXISTS (SELECT 1 FROM outbox o WHERE o.entity = 'conflict' AND o.entity_id = c.id AND o.status IN ('pending', 'sent'))
+                    EXISTS (SELECT 1 FROM outbox o WHERE o.entity = 'conflict' AND o.entity_id = c.id AND o.status IN ('pending', 'sent')),
+                    c.server_at, c.client_at
              FROM conflict c {} ORDER BY c.created_at, c.id",
             if open_only { "WHERE c.status = 'open'" } else { "" }
         );
@@ -610,12 +632,14 @@ impl Desk {
                 r.get::<_, String>(7)?,
                 r.get::<_, String>(8)?,
                 r.get::<_, bool>(9)?,
+                r.get::<_, Option<String>>(10)?,
+                r.get::<_, Option<String>>(11)?,
             ))
         })?;
         let json = |s: Option<String>| s.and_then(|s| serde_json::from_str(&s).ok()).unwrap_or(Value::Null);
         let mut out = Vec::new();
         for row in rows {
-            let (id, entity, entity_id, field, base_seq, sv, cv, authors, status, resolution_pending) = row?;
+            let (id, entity, entity_id, field, base_seq, sv, cv, authors, status, resolution_pending, server_at, client_at) = row?;
             let authors: Value = serde_json::from_str(&authors).unwrap_or(Value::Null);
             let author = |k: &str| authors.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
             out.push(StoredConflict {
@@ -630,6 +654,8 @@ impl Desk {
                 client_author: author("client"),
                 status,
                 resolution_pending,
+                server_at,
+                client_at,
             });
         }
         Ok(out)
@@ -790,12 +816,20 @@ mod tests {
             server_value: "080".into(),
             client_value: "090".into(),
             conflict_id: Uuid::now_v7(),
+            withheld: false,
+            server_at: Some("2026-11-20T01:02:03Z".into()),
+            client_at: Some("2026-11-20T04:05:06Z".into()),
         };
         let answer = OpResult { op_id: op, status: Wire::Conflict { server_seq: 7, conflicts: vec![conflict] } };
         assert_eq!(desk.record_op_results(std::slice::from_ref(&answer)).unwrap().conflicts, 1);
         let shown = desk.get_case(case.id).unwrap().unwrap();
         assert_eq!((shown.basic.phone.as_str(), shown.basic.name.as_str()), ("080", "佐藤"), "the server's state once answered");
-        assert_eq!(desk.conflicts(true).unwrap().len(), 1);
+        let held = desk.conflicts(true).unwrap();
+        assert_eq!(held.len(), 1);
+        assert_eq!(
+            (held[0].server_at.as_deref(), held[0].client_at.as_deref()),
+            (Some("2026-11-20T01:02:03Z"), Some("2026-11-20T04:05:06Z"))
+        );
         // The same answer again (a duplicated response) changes nothing.
         assert_eq!(desk.record_op_results(&[answer]).unwrap().ignored, 1);
         let n: i64 = desk.conn.query_row("SELECT count(*) FROM sync_base", [], |r| r.get(0)).unwrap();

@@ -12,7 +12,9 @@
 //! few values, so conflicts and no-op writes happen), add observations,
 //! transfer cases between health centres (scope left / entered) and resolve
 //! conflicts. Then the faults stop, every desk syncs until quiet, and the
-//! properties are checked.
+//! properties are checked — property 6 with the edits desks pushed after a
+//! transfer took the case away (`left_scope_writes`: applied or conflicts,
+//! never refused for lack of access).
 //!
 //! `TODOKE_SIM_SEEDS=n` runs n seeds (default 1500), `TODOKE_SIM_SEED=s`
 //! replays one seed with a trace.
@@ -33,7 +35,7 @@ use http_body_util::BodyExt;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde_json::Value;
-use todoke_domain::{Actor, Case, Observation};
+use todoke_domain::{Actor, Case, Contact, Observation, TestRecord, TestResult};
 use todoke_protocol::{Change, ErrorBody, PullRequest, PullResponse, PushRequest, PushResponse};
 use todoke_server::{AppState, Db};
 use todoke_store::{Desk, Durability, MemoryKeys, OpStatus};
@@ -297,6 +299,7 @@ struct World {
 const NAMES: &[&str] = &["山田 太郎", "佐藤 花子", "鈴木 一郎"];
 const PHONES: &[&str] = &["03-1111-2222", "090-3333-4444", "080-5555-6666"];
 const JOBS: &[&str] = &["会社員", "教員", "学生"];
+const INSTITUTIONS: &[&str] = &["中央病院", "北クリニック"];
 
 fn opts(seed: u64, desk: usize) -> SyncOptions {
     SyncOptions {
@@ -403,7 +406,7 @@ impl World {
 
     fn edit(&mut self, i: usize) {
         let Some(mut case) = self.pick_case(i) else { return };
-        let what = self.rng.gen_range(0..10);
+        let what = self.rng.gen_range(0..18);
         let field = match what {
             0..=2 => {
                 case.basic.name = NAMES[self.rng.gen_range(0..NAMES.len())].into();
@@ -417,11 +420,47 @@ impl World {
                 case.basic.occupation = JOBS[self.rng.gen_range(0..JOBS.len())].into();
                 "occupation"
             }
-            _ => {
+            9 => {
                 let hc = if case.jurisdiction.responsible_health_centre == "HC9901" { "HC9902" } else { "HC9901" };
                 case.jurisdiction.responsible_health_centre = hc.into();
                 "transfer"
             }
+            // List items, addressed by their own ids: added, edited, removed (tests and contacts).
+            10 | 11 => {
+                let result = [TestResult::Positive, TestResult::Negative, TestResult::Unknown][self.rng.gen_range(0..3)];
+                case.tests.push(TestRecord { id: Uuid::now_v7(), result: Some(result), ..Default::default() });
+                "test added"
+            }
+            12 | 13 if !case.tests.is_empty() => {
+                let k = self.rng.gen_range(0..case.tests.len());
+                if self.rng.gen_bool(0.5) {
+                    case.tests[k].institution = INSTITUTIONS[self.rng.gen_range(0..INSTITUTIONS.len())].into();
+                } else {
+                    case.tests[k].result = Some([TestResult::Positive, TestResult::Negative][self.rng.gen_range(0..2)]);
+                }
+                "test edited"
+            }
+            14 if !case.tests.is_empty() => {
+                let k = self.rng.gen_range(0..case.tests.len());
+                case.tests.remove(k);
+                "test removed"
+            }
+            15 => {
+                let name = NAMES[self.rng.gen_range(0..NAMES.len())].into();
+                case.investigation.contacts.push(Contact { id: Uuid::now_v7(), name, ..Default::default() });
+                "contact added"
+            }
+            16 if !case.investigation.contacts.is_empty() => {
+                let k = self.rng.gen_range(0..case.investigation.contacts.len());
+                case.investigation.contacts[k].phone = PHONES[self.rng.gen_range(0..PHONES.len())].into();
+                "contact edited"
+            }
+            17 if !case.investigation.contacts.is_empty() => {
+                let k = self.rng.gen_range(0..case.investigation.contacts.len());
+                case.investigation.contacts.remove(k);
+                "contact removed"
+            }
+            _ => return,
         };
         let actor = self.desks[i].actor.clone();
         self.desk(i).update_case(&case, &actor).unwrap();
@@ -631,7 +670,9 @@ impl World {
                 }
                 Change::Patch { entity_id, changes, op_id: Some(op), .. } => {
                     let Some(made) = self.made.get(&op) else { continue };
-                    for c in &changes {
+                    // A list's order (`list[]`) comes with each addition: the server's, no one's entry
+                    // (the simulation never reorders by hand).
+                    for c in changes.iter().filter(|c| !c.path.ends_with("[]")) {
                         let prev = writers
                             .iter()
                             .filter(|((id, p), _)| id == &entity_id && (overlaps(p, &c.path)))
@@ -682,6 +723,25 @@ impl World {
                 self.fail(&format!("append-only: observation op {op} answered conflict"));
             }
         }
+        // 6. Jurisdiction: nothing is refused for lack of access. Every op here is about a case its
+        // desk held (created or received), so edits pushed after a transfer took the case away
+        // are applied or recorded as conflicts; and such a conflict tells the desk nothing of
+        // the value it met (it may no longer see the case).
+        for (op, made) in &self.made {
+            let result: Value = serde_json::from_str(&answered[&op.to_string()]).unwrap();
+            if result["code"] == "out_of_scope" {
+                self.fail(&format!("jurisdiction: op {op} ({}) of desk{} refused out_of_scope: {result}", made.kind, made.desk));
+            }
+            for c in result["conflicts"].as_array().into_iter().flatten() {
+                if c["withheld"] == true && !c["server_value"].is_null() {
+                    self.fail(&format!("jurisdiction: op {op} was told the value of a case it left: {c}"));
+                }
+            }
+        }
+        let left_scope_writes: i64 = server
+            .query_row("SELECT count(*) FROM audit WHERE action IN ('update_left_scope', 'create_left_scope')", [], |r| r.get(0))
+            .unwrap();
+        *self.net.borrow_mut().stats.entry("left_scope_writes").or_default() += left_scope_writes as u64;
         // 5 + 6. Convergence and jurisdiction: each desk holds exactly the cases it may see, as the server has them.
         for i in 0..self.desks.len() {
             let org = self.desks[i].org;
@@ -797,7 +857,7 @@ fn seeded_simulation_keeps_every_sync_property() {
     }
     eprintln!("{n} seeds in {:.1} s, faults injected: {total:?}", started.elapsed().as_secs_f64());
     // The faults really happened (a simulation that injects nothing proves nothing).
-    for k in ["lost_request", "lost_response", "duplicate", "delayed", "busy", "server_restart", "partitioned"] {
+    for k in ["lost_request", "lost_response", "duplicate", "delayed", "busy", "server_restart", "partitioned", "left_scope_writes"] {
         assert!(total.get(k).copied().unwrap_or(0) > 0 || n < 20, "no {k} injected in {n} seeds");
     }
 }

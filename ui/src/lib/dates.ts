@@ -58,3 +58,15 @@ export function jstDateTime(rfc3339: string): string {
   if (Number.isNaN(t)) return rfc3339;
   return new Date(t + 9 * 3600_000).toISOString().slice(0, 16).replace("T", " ");
 }
+
+const MONTHS_EN = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
+/** A server time (RFC 3339) in Japan time: "2026年11月21日 09:30" / "21 Nov 2026 09:30 JST"; null when absent or unreadable. */
+export function serverTime(iso: string | null | undefined, lang: "ja" | "en"): string | null {
+  const ms = iso ? Date.parse(iso) : NaN;
+  if (Number.isNaN(ms)) return null;
+  const d = new Date(ms + 9 * 3600_000);
+  const [y, mo, day, h, mi] = [d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate(), d.getUTCHours(), d.getUTCMinutes()];
+  const hm = `${String(h).padStart(2, "0")}:${String(mi).padStart(2, "0")}`;
+  return lang === "ja" ? `${y}年${mo + 1}月${day}日 ${hm}` : `${day} ${MONTHS_EN[mo]} ${y} ${hm} JST`;
+}

@@ -314,6 +314,8 @@ const words = {
   mine: ["この端末の値", "This desk's value"],
   theirs: ["サーバーの値", "Server's value"],
   entered_by: ["入力者", "Entered by"],
+  reached_server: ["サーバー受信", "Reached the server"],
+  time_unknown: ["日時不明", "time unknown"],
   keep_mine: ["この端末の値を残す", "Keep this desk's value"],
   keep_theirs: ["サーバーの値を残す", "Keep the server's value"],
   resolution_pending: ["選択済み・送信待ち", "Chosen, waiting to be sent"],

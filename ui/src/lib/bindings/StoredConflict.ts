@@ -22,6 +22,12 @@ client_value: JsonValue, server_author: string, client_author: string,
  */
 status: string, 
 /**
+ * When the kept value and the other one reached the server (RFC 3339,
+ * server time; display only, never an order). `None` for conflicts
+ * recorded before the server kept times.
+ */
+server_at: string | null, client_at: string | null, 
+/**
  * A "conflict.resolve" op for it waits in the outbox.
  */
 resolution_pending: boolean, };
