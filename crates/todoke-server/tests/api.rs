@@ -1605,6 +1605,8 @@ async fn an_older_database_gains_the_national_and_facility_scopes(b: Backend) {
     assert_eq!(app.call(Method::GET, &format!("/api/cases/{resident}"), Some(&hotel), None).await.0, StatusCode::OK);
     let niid = app.login("niid").await;
     assert_eq!(app.call(Method::GET, &format!("/api/cases/{other}"), Some(&niid), None).await.0, StatusCode::OK);
+}
+
 /// Holds the writer's turn, queues pushes one after another (each waits until
 /// the one before is queued, so the group keeps their order), then lets the
 /// writer take them all in one group. Returns each push's answer.
@@ -1717,6 +1719,8 @@ async fn a_failing_push_does_not_fail_its_group(b: Backend) {
         .with_db(move |db| db.tx(|tx| tx.query("SELECT op_id FROM applied_op WHERE op_id = $1", &[edit_id.into()])).unwrap().len())
         .await;
     assert_eq!(marked, 0);
+}
+
 /// Two desks add a test each, concurrently: both are kept, and each patch that
 /// adds one carries the list's order on the server, so a desk that learns of
 /// the additions in another order (its own answered first) ends in the same order.
