@@ -44,15 +44,14 @@ const TABLES: &[&str] = &[
 
 /// Version 3: the statistics' own table (see `stat.rs`). `case_stat` holds
 /// each live case's packed report row (`todoke_reports::ReportRow::pack`,
-/// ~60 bytes) with the columns a report filters on; `case_stat_cursor` the
-/// last `server_seq` projected into it. The partial index lets the
+/// ~60 bytes) and the `server_seq` it was packed at; `case_stat_cursor` the
+/// last `server_seq` projected into it. Scope is not copied here: a report
+/// joins `case_access`, which `scope.rs` keeps. The partial index lets the
 /// projector find the cases changed since its cursor. An existing database
 /// gets an empty table and cursor 0: the first catch-up projects every case.
 const V3_CASE_STAT: &[&str] = &[
     // BYTEA: PostgreSQL's bytes; SQLite keeps a BLOB in a column of any declared type.
-    "CREATE TABLE IF NOT EXISTS case_stat (case_id TEXT PRIMARY KEY, prefecture BIGINT NOT NULL,
-        health_centre TEXT NOT NULL, row BYTEA NOT NULL, seq BIGINT NOT NULL)",
-    "CREATE INDEX IF NOT EXISTS case_stat_prefecture ON case_stat (prefecture)",
+    "CREATE TABLE IF NOT EXISTS case_stat (case_id TEXT PRIMARY KEY, row BYTEA NOT NULL, seq BIGINT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS case_stat_cursor (id BIGINT PRIMARY KEY, seq BIGINT NOT NULL)",
     "CREATE INDEX IF NOT EXISTS record_case_last_seq ON record (last_seq) WHERE entity = 'case'",
 ];
