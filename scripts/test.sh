@@ -78,6 +78,8 @@ if [[ -d crates/todoke-bench ]]; then
   cargo run -p todoke-bench -- --cases 2000 --samples 200 --out bench-results/ci-small.json
   # B6 small: 20 desks for 5 s against a real server process, SQLite and a throwaway PostgreSQL.
   cargo run -p todoke-bench --bin b6 -- --desks 20 --seconds 5 --rate 400 --interval 1 --suffix=-ci
+  # B4 on the server, small: 20,000 cases' report rows in a throwaway PostgreSQL, all 11 indicators over HTTP.
+  cargo run -p todoke-bench --bin b4s -- --cases 20000 --runs 2 --projector-cases 2000 --out bench-results/b4-server-ci.json
 else
   echo "skipped: crates/todoke-bench does not exist yet"
 fi

@@ -33,7 +33,7 @@ use uuid::Uuid;
 use crate::error::ReportError;
 use crate::period::{Granularity, Period, Timeline};
 use crate::row::{Area, ReportRow};
-use crate::suppression::suppress;
+use crate::suppression::suppress_table;
 use crate::table::{Cell, Column, Table};
 
 /// The standard indicators, in the ministry's order.
@@ -598,7 +598,7 @@ fn sex_age(rows: &[ReportRow], opts: &ReportOptions, tl: &Timeline, what: SexAge
         .to_string(),
     );
     table.notes.push(
-        "1〜4人のセルは非公表（*）。行・列の合計から逆算できないよう、必要な他のセルも非公表（二次秘匿）。合計は公表。 / Cells of 1–4 persons are not published (*); further cells are hidden so that none can be recovered from the published row and column totals."
+        "1〜4人のセルは非公表（*）。公表した数と合計から逆算できないよう、必要な他のセルも非公表（二次秘匿）。男女別・年代別の合計は、逆算を防ぐのに必要なときだけ非公表。総数は常に公表。 / Cells of 1–4 persons are not published (*); further cells are hidden so that none can be derived from what is published, and a sex or age-group total only when that is needed too. The overall total is always published."
             .to_string(),
     );
 
@@ -656,22 +656,25 @@ fn sex_age(rows: &[ReportRow], opts: &ReportOptions, tl: &Timeline, what: SexAge
     table
 }
 
-/// Appends one sex × age matrix with its totals, suppressed.
+/// Appends one sex × age matrix with its totals, suppressed
+/// ([`suppress_table`]: a sex or age total is hidden only when a cell could
+/// be derived from it; the area total always shows).
 fn push_suppressed(table: &mut Table, period: Vec<Cell>, matrix: &[Vec<i64>]) {
-    let vis = suppress(matrix);
+    let vis = suppress_table(matrix);
+    let shown = |hidden: bool, n: i64| if hidden { Cell::Suppressed } else { Cell::Count(n) };
     for (s, sex) in SEXES.iter().enumerate() {
         let mut row = period.clone();
         row.push(Cell::label(sex.code(), sex.ja(), sex.en()));
         for b in 0..BANDS {
-            row.push(if vis[s][b].is_hidden() { Cell::Suppressed } else { Cell::Count(matrix[s][b]) });
+            row.push(shown(vis.cells[s][b].is_hidden(), matrix[s][b]));
         }
-        row.push(Cell::Count(matrix[s].iter().sum()));
+        row.push(shown(vis.row_totals[s].is_hidden(), matrix[s].iter().sum()));
         table.rows.push(row);
     }
     let mut row = period;
     row.push(Cell::total());
     for b in 0..BANDS {
-        row.push(Cell::Count(matrix.iter().map(|r| r[b]).sum()));
+        row.push(shown(vis.column_totals[b].is_hidden(), matrix.iter().map(|r| r[b]).sum()));
     }
     row.push(Cell::Count(matrix.iter().flatten().sum()));
     table.rows.push(row);

@@ -162,6 +162,7 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
             // Refuse before opening anything.
             transport::check_listen(listen, tls_cert.is_some(), allow_insecure_http)?;
             let db = Db::open(&db)?;
+            crate::stat::spawn_background(db.clone(), crate::stat::BACKGROUND_EVERY);
             let mut state = AppState::new(db);
             state.limiter = Arc::new(tokio::sync::Semaphore::new(max_concurrent));
             let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;

@@ -17,6 +17,8 @@ pub enum Val {
     Null,
     Int(i64),
     Text(String),
+    /// BLOB (SQLite) / BYTEA (PostgreSQL).
+    Bytes(Vec<u8>),
 }
 
 impl Val {
@@ -105,6 +107,9 @@ pub trait Tx {
     /// sequence numbers follow commit order (SQLite: already so; PostgreSQL:
     /// a transaction-level advisory lock).
     fn lock_writers(&mut self) -> Result<(), DbError>;
+    /// Streams the first column of every row, as bytes (BLOB / BYTEA), to
+    /// `f` without collecting the rows: for scans of millions of rows.
+    fn for_each_bytes(&mut self, sql: &str, params: &[Val], f: &mut dyn FnMut(&[u8])) -> Result<u64, DbError>;
 
     fn query_opt(&mut self, sql: &str, params: &[Val]) -> Result<Option<Row>, DbError> {
         Ok(self.query(sql, params)?.into_iter().next())
@@ -251,6 +256,7 @@ impl rusqlite::ToSql for Val {
             Val::Null => ToSqlOutput::Borrowed(ValueRef::Null),
             Val::Int(i) => ToSqlOutput::Borrowed(ValueRef::Integer(*i)),
             Val::Text(s) => ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes())),
+            Val::Bytes(b) => ToSqlOutput::Borrowed(ValueRef::Blob(b)),
         })
     }
 }
@@ -273,6 +279,7 @@ impl Tx for SqliteTx<'_> {
                     ValueRef::Null => Val::Null,
                     ValueRef::Integer(v) => Val::Int(v),
                     ValueRef::Text(t) => Val::Text(String::from_utf8_lossy(t).into_owned()),
+                    ValueRef::Blob(b) => Val::Bytes(b.to_vec()),
                     other => return Err(DbError::Type(format!("unexpected SQLite value {other:?}"))),
                 });
             }
@@ -300,6 +307,17 @@ impl Tx for SqliteTx<'_> {
     fn lock_writers(&mut self) -> Result<(), DbError> {
         Ok(()) // BEGIN IMMEDIATE and the one connection already make a single writer.
     }
+
+    fn for_each_bytes(&mut self, sql: &str, params: &[Val], f: &mut dyn FnMut(&[u8])) -> Result<u64, DbError> {
+        let mut stmt = self.0.prepare_cached(&sqlite_sql(sql))?;
+        let mut rows = stmt.query(rusqlite::params_from_iter(params.iter()))?;
+        let mut n = 0;
+        while let Some(r) = rows.next()? {
+            f(r.get_ref(0)?.as_blob().map_err(rusqlite::Error::from)?);
+            n += 1;
+        }
+        Ok(n)
+    }
 }
 
 struct PgTx<'a>(Option<postgres::Transaction<'a>>);
@@ -311,6 +329,7 @@ impl ToSql for Val {
             Val::Int(i) if *ty == Type::INT4 => (*i as i32).to_sql(ty, out),
             Val::Int(i) => i.to_sql(ty, out),
             Val::Text(s) => s.as_str().to_sql(ty, out),
+            Val::Bytes(b) => b.as_slice().to_sql(ty, out),
         }
     }
     fn accepts(_ty: &Type) -> bool {
@@ -322,7 +341,17 @@ impl ToSql for Val {
 /// Parameters with their types stated, so a statement is one round trip
 /// (no separate prepare): every integer is BIGINT, everything else TEXT.
 fn typed(params: &[Val]) -> Vec<(&(dyn ToSql + Sync), Type)> {
-    params.iter().map(|p| (p as &(dyn ToSql + Sync), if matches!(p, Val::Int(_)) { Type::INT8 } else { Type::TEXT })).collect()
+    params
+        .iter()
+        .map(|p| {
+            let ty = match p {
+                Val::Int(_) => Type::INT8,
+                Val::Bytes(_) => Type::BYTEA,
+                _ => Type::TEXT,
+            };
+            (p as &(dyn ToSql + Sync), ty)
+        })
+        .collect()
 }
 
 impl Tx for PgTx<'_> {
@@ -346,6 +375,8 @@ impl Tx for PgTx<'_> {
                     r.get::<_, Option<i32>>(i).map(|v| Val::Int(v as i64)).unwrap_or(Val::Null)
                 } else if *ty == Type::TEXT || *ty == Type::VARCHAR {
                     r.get::<_, Option<String>>(i).map(Val::Text).unwrap_or(Val::Null)
+                } else if *ty == Type::BYTEA {
+                    r.get::<_, Option<Vec<u8>>>(i).map(Val::Bytes).unwrap_or(Val::Null)
                 } else if *ty == Type::BOOL {
                     r.get::<_, Option<bool>>(i).map(|b| Val::Int(b as i64)).unwrap_or(Val::Null)
                 } else {
@@ -360,5 +391,16 @@ impl Tx for PgTx<'_> {
     fn lock_writers(&mut self) -> Result<(), DbError> {
         self.0.as_mut().expect("open").execute("SELECT pg_advisory_xact_lock($1)", &[&ADVISORY_WRITER_LOCK])?;
         Ok(())
+    }
+
+    fn for_each_bytes(&mut self, sql: &str, params: &[Val], f: &mut dyn FnMut(&[u8])) -> Result<u64, DbError> {
+        use postgres::fallible_iterator::FallibleIterator;
+        let mut rows = self.0.as_mut().expect("open").query_typed_raw(sql, typed(params))?;
+        let mut n = 0;
+        while let Some(r) = rows.next()? {
+            f(r.try_get::<_, &[u8]>(0)?);
+            n += 1;
+        }
+        Ok(n)
     }
 }

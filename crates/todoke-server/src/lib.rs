@@ -22,6 +22,7 @@ pub mod reports;
 pub mod schema;
 pub mod scope;
 pub mod scratch_pg;
+pub mod stat;
 pub mod sync;
 pub mod transport;
 

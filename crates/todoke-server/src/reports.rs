@@ -6,6 +6,10 @@
 //! nation every case, a prefecture or a health centre the cases in its scope,
 //! a lab its parent's (its prefecture; the nation for the NIID); clinics and
 //! facilities are refused. Every request is audited (entity `report`).
+//!
+//! The rows come from `case_stat` (see `stat.rs`), brought up to date with
+//! everything committed before the request first: no case document is
+//! parsed here.
 
 use axum::extract::{Path, State};
 use axum::routing::get;
@@ -13,13 +17,12 @@ use axum::{Json, Router};
 use chrono::NaiveDate;
 use serde::Deserialize;
 use serde_json::Value;
-use todoke_domain::Case;
 use todoke_reports::period::parse_weekday;
-use todoke_reports::{compute, compute_all, Area, Breakdown, Granularity, Indicator, ReportOptions, ReportRow};
+use todoke_reports::{compute, compute_all, Area, Breakdown, Granularity, Indicator, ReportOptions};
 
 use crate::extract::Params;
-use crate::scope::{report_scope, Principal, ReportScope};
-use crate::{audit, ApiError, AppState};
+use crate::scope::{report_scope, Principal};
+use crate::{audit, stat, ApiError, AppState};
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/api/reports/{name}", get(report))
@@ -60,28 +63,19 @@ async fn report(
     let now = state.now();
     let tables = state
         .run(move |db| {
-            db.tx(|tx| {
-                let docs = match &scope {
-                    ReportScope::Everything => tx.query("SELECT doc FROM record WHERE entity = 'case'", &[])?,
-                    ReportScope::Org(org) => tx.query(
-                        "SELECT r.doc FROM case_access a JOIN record r ON r.entity = 'case' AND r.entity_id = a.case_id
-                         WHERE a.org = $1",
-                        &[org.as_str().into()],
-                    )?,
-                };
-                let mut rows = Vec::with_capacity(docs.len());
-                for d in &docs {
-                    let case: Case = serde_json::from_str(&d[0].text()?).map_err(ApiError::internal)?;
-                    rows.extend(ReportRow::from_case(&case));
-                }
+            // Everything committed before this request goes into case_stat first (stat.rs, "Freshness").
+            stat::catch_up(db)?;
+            let rows = db.tx(|tx| {
+                let rows = stat::report_rows(tx, &scope)?;
                 // Aggregates only, but who asked for which is still recorded.
                 audit::append(tx, now, &who, "report", "report", &name)?;
-                // Cluster records are not kept by the server yet: indicator 11
-                // lists the clusters the cases link to, without their names.
-                Ok::<_, ApiError>(match indicator {
-                    Some(i) => vec![compute(i, &rows, &[], &opts)],
-                    None => compute_all(&rows, &[], &opts),
-                })
+                Ok::<_, ApiError>(rows)
+            })?;
+            // Cluster records are not kept by the server yet: indicator 11
+            // lists the clusters the cases link to, without their names.
+            Ok(match indicator {
+                Some(i) => vec![compute(i, &rows, &[], &opts)],
+                None => compute_all(&rows, &[], &opts),
             })
         })
         .await?;

@@ -67,12 +67,27 @@ const STEPS: &[(i64, &[&str])] = &[(
     ],
 )];
 
+/// Version 5: the statistics' own table (see `stat.rs`). `case_stat` holds
+/// each live case's packed report row (`todoke_reports::ReportRow::pack`,
+/// ~60 bytes) and the `server_seq` it was packed at; `case_stat_cursor` the
+/// last `server_seq` projected into it. Scope is not copied here: a report
+/// joins `case_access`, which `scope.rs` keeps. The partial index lets the
+/// projector find the cases changed since its cursor. An existing database
+/// gets an empty table and cursor 0: the first catch-up projects every case.
+const V5_CASE_STAT: &[&str] = &[
+    // BYTEA: PostgreSQL's bytes; SQLite keeps a BLOB in a column of any declared type.
+    "CREATE TABLE IF NOT EXISTS case_stat (case_id TEXT PRIMARY KEY, row BYTEA NOT NULL, seq BIGINT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS case_stat_cursor (id BIGINT PRIMARY KEY, seq BIGINT NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS record_case_last_seq ON record (last_seq) WHERE entity = 'case'",
+];
+
 /// The schema this binary reads and writes. 1: before versioning; 2:
 /// `schema_version`, `refresh_used`, the `case_access (case_id)` index;
 /// 3: `case_access` also names the nation (read by a national lab) and the
 /// facility a case is placed in (see scope.rs); 4: `case_access_left`,
-/// `change_time`, `conflict_time`, `refresh_rotation`.
-pub const SCHEMA_VERSION: i64 = 4;
+/// `change_time`, `conflict_time`, `refresh_rotation`; 5: `case_stat`,
+/// `case_stat_cursor`, the `record (last_seq)` index.
+pub const SCHEMA_VERSION: i64 = 5;
 
 /// Brings the database to [`SCHEMA_VERSION`]; refuses one written by a newer
 /// binary (it could hold what this one would misread or lose).
@@ -94,6 +109,12 @@ pub fn migrate(tx: &mut dyn Tx) -> Result<(), DbError> {
                 tx.exec(sql, &[])?;
             }
         }
+    }
+    for sql in V5_CASE_STAT {
+        tx.exec(sql, &[])?;
+    }
+    if tx.query_opt("SELECT seq FROM case_stat_cursor WHERE id = 1", &[])?.is_none() {
+        tx.exec("INSERT INTO case_stat_cursor (id, seq) VALUES (1, 0)", &[])?;
     }
     for name in ["change", "audit"] {
         if tx.query_opt("SELECT value FROM counter WHERE name = $1", &[name.into()])?.is_none() {

@@ -8,9 +8,16 @@ mod common;
 use axum::http::{Method, StatusCode};
 use common::*;
 use serde_json::{json, Value};
+use todoke_domain::Case;
+use todoke_reports::{compute_all, ReportOptions, ReportRow};
+use todoke_server::scope::ReportScope;
 use uuid::Uuid;
 
-both_backends!(reports_follow_jurisdiction_suppress_and_are_audited, report_parameters_are_checked);
+both_backends!(
+    reports_follow_jurisdiction_suppress_and_are_audited,
+    report_parameters_are_checked,
+    case_stat_gives_what_the_documents_give
+);
 
 /// A positive case diagnosed on `day` (August 2022).
 fn positive(responsible: &str, sex: &str, age_band: &str, day: u32) -> Value {
@@ -111,4 +118,128 @@ async fn report_parameters_are_checked(b: Backend) {
     let (s, v, _) = app.call(Method::GET, "/api/reports/new-positives", Some(&ken), None).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(total_new_positives(&v), 0);
+}
+
+/// The eleven indicators computed the slow way, from the case documents in
+/// `scope` as stored (what the server did before `case_stat`).
+async fn from_documents(app: &TestApp, scope: ReportScope, opts: ReportOptions) -> Value {
+    let docs = app
+        .with_db(move |db| {
+            db.tx(|tx| match &scope {
+                ReportScope::Everything => tx.query("SELECT doc FROM record WHERE entity = 'case'", &[]),
+                ReportScope::Org(org) => tx.query(
+                    "SELECT r.doc FROM case_access a JOIN record r ON r.entity = 'case' AND r.entity_id = a.case_id WHERE a.org = $1",
+                    &[org.as_str().into()],
+                ),
+            })
+            .unwrap()
+        })
+        .await;
+    let rows: Vec<ReportRow> =
+        docs.iter().filter_map(|d| ReportRow::from_case(&serde_json::from_str::<Case>(&d[0].text().unwrap()).unwrap())).collect();
+    serde_json::to_value(compute_all(&rows, &[], &opts)).unwrap()
+}
+
+/// Every organisation's eleven indicators from the server equal those computed from the documents.
+async fn assert_same_as_documents(app: &TestApp, stage: &str) {
+    let opts = ReportOptions::default();
+    for (login, scope) in [
+        ("kuni", ReportScope::Everything),
+        ("ken", ReportScope::Org("P99".into())),
+        ("chuo", ReportScope::Org("HC9901".into())),
+        ("kita", ReportScope::Org("HC9902".into())),
+    ] {
+        let token = app.login(login).await;
+        let (s, served, _) = app.call(Method::GET, "/api/reports/all", Some(&token), None).await;
+        assert_eq!(s, StatusCode::OK, "{stage} {login}: {served}");
+        let expected = from_documents(app, scope, opts.clone()).await;
+        assert!(served == expected, "{stage}, {login}: case_stat and the documents disagree");
+        // Not an empty agreement: new positives are counted.
+        assert!(total_new_positives(&served[0]) > 0, "{stage}, {login}");
+    }
+    // Broken down by health centre, per week, as the nation.
+    let kuni = app.login("kuni").await;
+    let (_, served, _) = app.call(Method::GET, "/api/reports/all?breakdown=health-centre&by=week", Some(&kuni), None).await;
+    let opts = ReportOptions { breakdown: todoke_reports::Breakdown::HealthCentre, by: Some(todoke_reports::Granularity::Week), ..opts };
+    assert!(served == from_documents(app, ReportScope::Everything, opts).await, "{stage}: by health centre");
+}
+
+async fn case_stat_gives_what_the_documents_give(b: Backend) {
+    let app = TestApp::new(b).await;
+    let chuo = app.login("chuo").await;
+    let kita = app.login("kita").await;
+    // Realistic cases (synthetic), half for each of the prefecture's health centres.
+    let config = todoke_synth::GeneratorConfig { seed: 7, cases: 400, ..Default::default() };
+    let mut cases: Vec<Case> = todoke_synth::Generator::new(config).map(|g| g.case).collect();
+    for (i, c) in cases.iter_mut().enumerate() {
+        c.jurisdiction.responsible_health_centre = if i % 2 == 0 { "HC9901" } else { "HC9902" }.into();
+        c.jurisdiction.related_health_centres.clear();
+        c.jurisdiction.reporting_clinic.clear();
+        c.deleted = None;
+    }
+    let mut seqs = std::collections::HashMap::new();
+    for (token, parity) in [(&chuo, 0), (&kita, 1)] {
+        let ops: Vec<Value> =
+            cases.iter().enumerate().filter(|(i, _)| i % 2 == parity).map(|(_, c)| create_op(&serde_json::to_value(c).unwrap())).collect();
+        let (s, v) = app.push(token, ops).await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        for (r, c) in v["results"].as_array().unwrap().iter().zip(cases.iter().enumerate().filter(|(i, _)| i % 2 == parity)) {
+            assert_eq!(r["status"], "applied", "{r}");
+            seqs.insert(c.1.id, r["server_seq"].as_i64().unwrap());
+        }
+    }
+    assert_same_as_documents(&app, "after creation").await;
+    // The report caught the projection up: one row per live case, cursor at the last change.
+    let (stat_rows, cursor, change) = app
+        .with_db(|db| {
+            db.tx(|tx| {
+                let n = tx.query("SELECT COUNT(*) FROM case_stat", &[])?[0][0].int()?;
+                let c = tx.query("SELECT seq FROM case_stat_cursor", &[])?[0][0].int()?;
+                let v = tx.query("SELECT value FROM counter WHERE name = 'change'", &[])?[0][0].int()?;
+                Ok::<_, todoke_server::db::DbError>((n, c, v))
+            })
+            .unwrap()
+        })
+        .await;
+    assert_eq!((stat_rows, cursor), (cases.len() as i64, change));
+
+    // Updates: deaths, recoveries, severe care, a soft deletion; and a transfer from 中央 to 北.
+    let mut by_centre: [Vec<Value>; 2] = [Vec::new(), Vec::new()];
+    for (i, old) in cases.iter().enumerate().filter(|(i, _)| i % 7 == 0) {
+        let mut new = old.clone();
+        match (i / 7) % 5 {
+            0 => {
+                new.notification.death_date = new.notification.diagnosis_date.map(|d| d + chrono::Days::new(9));
+                new.measures.current_status = Some(todoke_domain::CurrentStatus::Died);
+            }
+            1 => {
+                new.measures.icu = true;
+                new.measures.admission_date = new.notification.diagnosis_date;
+                new.measures.current_status = Some(todoke_domain::CurrentStatus::Hospitalised);
+            }
+            2 => new.basic.sex = Some(todoke_domain::Sex::Female),
+            3 => {
+                new.deleted = Some(todoke_domain::case::Deletion {
+                    on: chrono::NaiveDate::from_ymd_opt(2022, 9, 1).unwrap(),
+                    by: "staff".into(),
+                    reason: "重複".into(),
+                })
+            }
+            _ => new.jurisdiction.responsible_health_centre = if i % 2 == 0 { "HC9902" } else { "HC9901" }.into(),
+        }
+        let changes = todoke_domain::diff::changes(old, &new);
+        if changes.is_empty() {
+            continue;
+        }
+        let base: serde_json::Map<String, Value> = changes.iter().map(|c| (c.path.clone(), json!(seqs[&old.id]))).collect();
+        by_centre[i % 2].push(update_op(old.id, serde_json::to_value(&changes).unwrap(), Value::Object(base)));
+    }
+    let transfers = cases.iter().enumerate().filter(|(i, _)| i % 7 == 0 && (i / 7) % 5 == 4).count();
+    assert!(transfers >= 5 && by_centre[0].len() + by_centre[1].len() >= 50);
+    for (token, ops) in [(&chuo, &by_centre[0]), (&kita, &by_centre[1])] {
+        let (s, v) = app.push(token, ops.clone()).await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        assert!(v["results"].as_array().unwrap().iter().all(|r| r["status"] == "applied"), "{v}");
+    }
+    assert_same_as_documents(&app, "after updates and transfers").await;
 }
