@@ -82,7 +82,8 @@ pub(crate) fn prepare(op: &Op) -> Prepared {
             for change in changes {
                 // The first path segment, as `diff::parse_path` reads it; anything odd goes the general way.
                 let top = change.path.split('.').next().unwrap_or("").split('[').next().unwrap_or("");
-                if top.is_empty() || top.contains(']') {
+                // A list item added: its patch carries the list's order (`sync::list_orders`).
+                if top.is_empty() || top.contains(']') || (change.path.ends_with(']') && change.old.is_null()) {
                     return Prepared::General;
                 }
                 let top = top.to_string();
