@@ -133,7 +133,8 @@ fn version_of(known: &HashMap<String, i64>, path: &str) -> i64 {
         }
         match p.rfind(['.', '[']) {
             Some(i) => p = &p[..i],
-            None => return 0,
+            // `""`: the whole record (a case pulled whole keeps its shared version there).
+            None => return known.get("").copied().unwrap_or(0),
         }
     }
 }

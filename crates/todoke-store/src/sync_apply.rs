@@ -168,34 +168,70 @@ fn local_seq(conn: &Connection) -> Result<i64> {
     Ok(conn.query_row("SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'outbox'), 0)", [], |r| r.get(0))?)
 }
 
+/// What a page's apply knows of the desk before its first change, so that
+/// most cases of an initial download skip lookups that would find nothing:
+/// no unanswered edits anywhere → no pending ops to re-apply and no kept
+/// base; no orphan observation → none to adopt.
+struct Known {
+    /// The outbox's sequence (applying never queues ops).
+    seq: i64,
+    unanswered: bool,
+    bases: bool,
+    orphans: bool,
+}
+
+impl Known {
+    fn probe(conn: &Connection) -> Result<Known> {
+        let any = |sql: &str| -> Result<bool> { Ok(conn.prepare_cached(sql)?.query_row([], |_| Ok(())).optional()?.is_some()) };
+        Ok(Known {
+            seq: local_seq(conn)?,
+            unanswered: any("SELECT 1 FROM outbox WHERE status IN ('pending', 'sent') LIMIT 1")?,
+            bases: any("SELECT 1 FROM sync_base LIMIT 1")?,
+            orphans: any("SELECT 1 FROM sync_orphan LIMIT 1")?,
+        })
+    }
+
+    /// Nothing skipped.
+    fn unsure(conn: &Connection) -> Result<Known> {
+        Ok(Known { seq: local_seq(conn)?, unanswered: true, bases: true, orphans: true })
+    }
+}
+
 /// Shows `base` with the case's pending edits on top, and keeps the base
 /// while edits are pending.
-fn settle(conn: &Connection, case_id: &str, stored: Option<Stored>, base: Option<Value>) -> Result<()> {
-    let pending = pending_case_ops(conn, case_id)?;
+fn settle(conn: &Connection, known: &Known, case_id: &str, stored: Option<Stored>, base: Option<&Value>) -> Result<()> {
+    let pending = if known.unanswered { pending_case_ops(conn, case_id)? } else { Vec::new() };
     let Some(base) = base else {
         conn.prepare_cached("DELETE FROM sync_base WHERE case_id = ?1")?.execute([case_id])?;
         return Ok(());
     };
-    let mut shown = base.clone();
-    for op in pending.iter().filter(|o| !is_create(o)) {
-        apply_to_value(&mut shown, &op_changes(op)?)?;
-    }
-    let case: Case = serde_json::from_value(shown).map_err(|e| corrupt("case", case_id, e))?;
-    let seq = local_seq(conn)?;
+    let case: Case = if pending.is_empty() {
+        Case::deserialize(base).map_err(|e| corrupt("case", case_id, e))?
+    } else {
+        let mut shown = base.clone();
+        for op in pending.iter().filter(|o| !is_create(o)) {
+            apply_to_value(&mut shown, &op_changes(op)?)?;
+        }
+        serde_json::from_value(shown).map_err(|e| corrupt("case", case_id, e))?
+    };
+    let seq = known.seq;
     match stored {
         Some(s) if s.case == case => {}
         Some(s) => update_case_row(conn, &s, &case, &CaseRow::of(&case), &case_json(&case), s.rev + 1, seq)?,
         None => {
-            let rid = insert_case(conn, &case, &CaseRow::of(&case), &case_json(&case), 1, seq)?;
-            let _ = rid;
-            adopt_orphans(conn, case_id)?;
+            insert_case(conn, &case, &CaseRow::of(&case), &case_json(&case), 1, seq)?;
+            if known.orphans {
+                adopt_orphans(conn, case_id)?;
+            }
         }
     }
     if pending.is_empty() {
-        conn.prepare_cached("DELETE FROM sync_base WHERE case_id = ?1")?.execute([case_id])?;
+        if known.bases {
+            conn.prepare_cached("DELETE FROM sync_base WHERE case_id = ?1")?.execute([case_id])?;
+        }
     } else {
         conn.prepare_cached("INSERT INTO sync_base (case_id, doc) VALUES (?1, ?2) ON CONFLICT(case_id) DO UPDATE SET doc = excluded.doc")?
-            .execute(params![case_id, pack_value(&base)])?;
+            .execute(params![case_id, pack_value(base)])?;
     }
     Ok(())
 }
@@ -242,6 +278,31 @@ fn set_versions(conn: &Connection, entity: &str, id: &str, versions: &BTreeMap<S
         stmt.execute(params![entity, id, field, seq])?;
     }
     Ok(())
+}
+
+/// A whole case's field versions as stored: the version most of its
+/// top-level fields share under the path `""`, and only the fields that
+/// differ from it (a case written once: one row instead of one per field).
+/// A lookup takes a path's own version, else its nearest enclosing path's,
+/// else `""`'s (`outbox::version_of`): the same answer as the full map for
+/// every path within one of the case's top-level fields, because a
+/// top-level field is dropped only when it holds that shared version.
+fn compact_case_versions(versions: &BTreeMap<String, i64>) -> std::borrow::Cow<'_, BTreeMap<String, i64>> {
+    let top = |p: &str| !p.is_empty() && !p.contains(['.', '[']);
+    if versions.contains_key("") {
+        return std::borrow::Cow::Borrowed(versions);
+    }
+    let mut counts: BTreeMap<i64, usize> = BTreeMap::new();
+    for (_, seq) in versions.iter().filter(|(p, _)| top(p)) {
+        *counts.entry(*seq).or_default() += 1;
+    }
+    let Some((shared, _)) = counts.into_iter().max_by_key(|(seq, n)| (*n, *seq)) else {
+        return std::borrow::Cow::Borrowed(versions);
+    };
+    let mut out: BTreeMap<String, i64> =
+        versions.iter().filter(|(p, seq)| !(top(p) && **seq == shared)).map(|(p, seq)| (p.clone(), *seq)).collect();
+    out.insert(String::new(), shared);
+    std::borrow::Cow::Owned(out)
 }
 
 fn has_unanswered(conn: &Connection, case_id: &str) -> Result<bool> {
@@ -298,14 +359,13 @@ fn upsert_conflict(conn: &Connection, c: &ConflictRecord, op_id: Option<Uuid>) -
     Ok(())
 }
 
-fn apply_change(conn: &Connection, change: &Change, done: &mut PageApplied) -> Result<()> {
+fn apply_change(conn: &Connection, known: &mut Known, change: &Change, done: &mut PageApplied) -> Result<()> {
     match change {
-        Change::Put { entity, entity_id, case_id, doc, field_versions, .. } if entity == "case" => {
+        Change::Put { entity, entity_id, doc, field_versions, .. } if entity == "case" => {
             let uuid = Uuid::parse_str(entity_id).map_err(|e| corrupt("case", entity_id, e))?;
             let stored = load_case(conn, uuid)?;
-            set_versions(conn, "case", entity_id, field_versions, stored.is_some())?;
-            let _ = case_id;
-            settle(conn, entity_id, stored, Some(doc.clone()))?;
+            set_versions(conn, "case", entity_id, &compact_case_versions(field_versions), stored.is_some())?;
+            settle(conn, known, entity_id, stored, Some(doc))?;
             done.records += 1;
         }
         Change::Put { entity, entity_id, case_id, doc, field_versions, .. } if entity == "observation" => {
@@ -319,6 +379,7 @@ fn apply_change(conn: &Connection, change: &Change, done: &mut PageApplied) -> R
                     case,
                     pack_value(doc)
                 ])?;
+                known.orphans = true;
             }
             set_versions(conn, "observation", entity_id, field_versions, true)?;
             done.records += 1;
@@ -333,7 +394,7 @@ fn apply_change(conn: &Connection, change: &Change, done: &mut PageApplied) -> R
             apply_to_value(&mut base, changes)?;
             let versions: BTreeMap<String, i64> = changes.iter().map(|c| (c.path.clone(), *server_seq)).collect();
             set_versions(conn, "case", entity_id, &versions, false)?;
-            settle(conn, entity_id, stored, Some(base))?;
+            settle(conn, known, entity_id, stored, Some(&base))?;
             done.patches += 1;
         }
         Change::Patch { .. } => {}
@@ -377,8 +438,9 @@ impl Desk {
     pub fn apply_pull_page(&mut self, scope: &str, page: &PullResponse) -> Result<PageApplied> {
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut done = PageApplied::default();
+        let mut known = Known::probe(&tx)?;
         for change in &page.changes {
-            apply_change(&tx, change, &mut done)?;
+            apply_change(&tx, &mut known, change, &mut done)?;
         }
         save_cursor(&tx, scope, &page.next_cursor)?;
         tx.commit()?;
@@ -392,8 +454,9 @@ impl Desk {
     pub fn apply_pull_page_then_crash(&mut self, page: &PullResponse, after: usize) -> Result<()> {
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut done = PageApplied::default();
+        let mut known = Known::probe(&tx)?;
         for change in page.changes.iter().take(after) {
-            apply_change(&tx, change, &mut done)?;
+            apply_change(&tx, &mut known, change, &mut done)?;
         }
         drop(tx);
         Ok(())
@@ -557,7 +620,7 @@ impl Desk {
                 error
             ])?;
             if case_op {
-                settle(&tx, &op.entity_id, stored, new_base)?;
+                settle(&tx, &Known::unsure(&tx)?, &op.entity_id, stored, new_base.as_ref())?;
             }
         }
         tx.commit()?;
