@@ -9,9 +9,9 @@ mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use common::*;
 use rand::seq::SliceRandom;
@@ -315,13 +315,7 @@ async fn fuzz_every_route_from_the_api_description(b: Backend) {
 
 /// A desk that pushes its batches until each is answered, re-sending the same
 /// ops (same op ids) after any failure, as the sync engine does.
-async fn desk(
-    client: reqwest::Client,
-    base: String,
-    token: String,
-    batches: Vec<Vec<Value>>,
-    answered: Arc<AtomicUsize>,
-) -> (Vec<Value>, usize) {
+async fn desk(client: reqwest::Client, base: String, token: String, batches: Vec<Vec<Value>>, answered: Arc<AtomicUsize>) -> (Vec<Value>, usize) {
     let mut answers = Vec::new();
     let mut retries = 0;
     for ops in batches {
