@@ -30,7 +30,7 @@ use crate::desk::Desk;
 use crate::error::{Result, StoreError};
 use crate::observation::observed_key;
 use crate::outbox::{insert_op, op_from_row, NewOp, OutboxOp, OP_COLUMNS};
-use crate::record::{case_json, insert_case, load_case, update_case_row, CaseRow, Stored};
+use crate::record::{doc_json, insert_case, load_case, update_case_row, CaseRow, Stored};
 
 /// A conflict as the desk holds it: both values, both authors.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -199,39 +199,45 @@ impl Known {
 
 /// Shows `base` with the case's pending edits on top, and keeps the base
 /// while edits are pending.
-fn settle(conn: &Connection, known: &Known, case_id: &str, stored: Option<Stored>, base: Option<&Value>) -> Result<()> {
+fn settle(conn: &Connection, known: &Known, case_id: &str, stored: Option<Stored>, base: Option<Value>) -> Result<()> {
     let pending = if known.unanswered { pending_case_ops(conn, case_id)? } else { Vec::new() };
     let Some(base) = base else {
         conn.prepare_cached("DELETE FROM sync_base WHERE case_id = ?1")?.execute([case_id])?;
         return Ok(());
     };
-    let case: Case = if pending.is_empty() {
-        Case::deserialize(base).map_err(|e| corrupt("case", case_id, e))?
+    // The shown document, and the base to keep while edits are pending.
+    let (shown, kept) = if pending.is_empty() {
+        (base, None)
     } else {
         let mut shown = base.clone();
         for op in pending.iter().filter(|o| !is_create(o)) {
             apply_to_value(&mut shown, &op_changes(op)?)?;
         }
-        serde_json::from_value(shown).map_err(|e| corrupt("case", case_id, e))?
+        (shown, Some(base))
     };
+    let case = Case::deserialize(&shown).map_err(|e| corrupt("case", case_id, e))?;
     let seq = known.seq;
     match stored {
         Some(s) if s.case == case => {}
-        Some(s) => update_case_row(conn, &s, &case, &CaseRow::of(&case), &case_json(&case), s.rev + 1, seq)?,
+        Some(s) => update_case_row(conn, &s, &case, &CaseRow::of(&case), &doc_json(shown), s.rev + 1, seq)?,
         None => {
-            insert_case(conn, &case, &CaseRow::of(&case), &case_json(&case), 1, seq)?;
+            insert_case(conn, &case, &CaseRow::of(&case), &doc_json(shown), 1, seq)?;
             if known.orphans {
                 adopt_orphans(conn, case_id)?;
             }
         }
     }
-    if pending.is_empty() {
-        if known.bases {
+    match kept {
+        None if known.bases => {
             conn.prepare_cached("DELETE FROM sync_base WHERE case_id = ?1")?.execute([case_id])?;
         }
-    } else {
-        conn.prepare_cached("INSERT INTO sync_base (case_id, doc) VALUES (?1, ?2) ON CONFLICT(case_id) DO UPDATE SET doc = excluded.doc")?
-            .execute(params![case_id, pack_value(base)])?;
+        None => {}
+        Some(base) => {
+            conn.prepare_cached(
+                "INSERT INTO sync_base (case_id, doc) VALUES (?1, ?2) ON CONFLICT(case_id) DO UPDATE SET doc = excluded.doc",
+            )?
+            .execute(params![case_id, pack_value(&base)])?;
+        }
     }
     Ok(())
 }
@@ -359,42 +365,42 @@ fn upsert_conflict(conn: &Connection, c: &ConflictRecord, op_id: Option<Uuid>) -
     Ok(())
 }
 
-fn apply_change(conn: &Connection, known: &mut Known, change: &Change, done: &mut PageApplied) -> Result<()> {
+fn apply_change(conn: &Connection, known: &mut Known, change: Change, done: &mut PageApplied) -> Result<()> {
     match change {
         Change::Put { entity, entity_id, doc, field_versions, .. } if entity == "case" => {
-            let uuid = Uuid::parse_str(entity_id).map_err(|e| corrupt("case", entity_id, e))?;
+            let uuid = Uuid::parse_str(&entity_id).map_err(|e| corrupt("case", &entity_id, e))?;
             let stored = load_case(conn, uuid)?;
-            set_versions(conn, "case", entity_id, &compact_case_versions(field_versions), stored.is_some())?;
-            settle(conn, known, entity_id, stored, Some(doc))?;
+            set_versions(conn, "case", &entity_id, &compact_case_versions(&field_versions), stored.is_some())?;
+            settle(conn, known, &entity_id, stored, Some(doc))?;
             done.records += 1;
         }
         Change::Put { entity, entity_id, case_id, doc, field_versions, .. } if entity == "observation" => {
             let case = case_id.to_string();
             let case_here = conn.prepare_cached("SELECT 1 FROM case_record WHERE id = ?1")?.query_row([&case], |_| Ok(())).optional()?;
             if case_here.is_some() {
-                insert_observation_doc(conn, entity_id, &case, doc)?;
+                insert_observation_doc(conn, &entity_id, &case, &doc)?;
             } else {
                 conn.prepare_cached("INSERT OR IGNORE INTO sync_orphan (id, case_id, doc) VALUES (?1, ?2, ?3)")?.execute(params![
                     entity_id,
                     case,
-                    pack_value(doc)
+                    pack_value(&doc)
                 ])?;
                 known.orphans = true;
             }
-            set_versions(conn, "observation", entity_id, field_versions, true)?;
+            set_versions(conn, "observation", &entity_id, &field_versions, true)?;
             done.records += 1;
         }
         Change::Put { .. } => {}
         Change::Patch { server_seq, entity, entity_id, changes, .. } if entity == "case" => {
-            let uuid = Uuid::parse_str(entity_id).map_err(|e| corrupt("case", entity_id, e))?;
+            let uuid = Uuid::parse_str(&entity_id).map_err(|e| corrupt("case", &entity_id, e))?;
             let stored = load_case(conn, uuid)?;
-            let pending = pending_case_ops(conn, entity_id)?;
+            let pending = pending_case_ops(conn, &entity_id)?;
             // A case this desk never received: its whole record comes when it enters the scope.
-            let Some(mut base) = load_base(conn, entity_id, stored.as_ref(), &pending)? else { return Ok(()) };
-            apply_to_value(&mut base, changes)?;
-            let versions: BTreeMap<String, i64> = changes.iter().map(|c| (c.path.clone(), *server_seq)).collect();
-            set_versions(conn, "case", entity_id, &versions, false)?;
-            settle(conn, known, entity_id, stored, Some(&base))?;
+            let Some(mut base) = load_base(conn, &entity_id, stored.as_ref(), &pending)? else { return Ok(()) };
+            apply_to_value(&mut base, &changes)?;
+            let versions: BTreeMap<String, i64> = changes.iter().map(|c| (c.path.clone(), server_seq)).collect();
+            set_versions(conn, "case", &entity_id, &versions, false)?;
+            settle(conn, known, &entity_id, stored, Some(base))?;
             done.patches += 1;
         }
         Change::Patch { .. } => {}
@@ -410,7 +416,7 @@ fn apply_change(conn: &Connection, known: &mut Known, change: &Change, done: &mu
                     .optional()?
                     .is_some();
             if here {
-                upsert_conflict(conn, conflict, None)?;
+                upsert_conflict(conn, &conflict, None)?;
                 done.conflicts += 1;
             }
         }
@@ -436,10 +442,16 @@ impl Desk {
     /// a crash leaves either the whole page with its cursor, or neither.
     /// A `scope_left` of a case with unanswered edits is refused (push them first).
     pub fn apply_pull_page(&mut self, scope: &str, page: &PullResponse) -> Result<PageApplied> {
+        self.apply_pulled(scope, page.clone())
+    }
+
+    /// [`Desk::apply_pull_page`], taking the page: its documents are stored
+    /// as they are, not copied.
+    pub fn apply_pulled(&mut self, scope: &str, page: PullResponse) -> Result<PageApplied> {
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut done = PageApplied::default();
         let mut known = Known::probe(&tx)?;
-        for change in &page.changes {
+        for change in page.changes {
             apply_change(&tx, &mut known, change, &mut done)?;
         }
         save_cursor(&tx, scope, &page.next_cursor)?;
@@ -456,7 +468,7 @@ impl Desk {
         let mut done = PageApplied::default();
         let mut known = Known::probe(&tx)?;
         for change in page.changes.iter().take(after) {
-            apply_change(&tx, &mut known, change, &mut done)?;
+            apply_change(&tx, &mut known, change.clone(), &mut done)?;
         }
         drop(tx);
         Ok(())
@@ -620,7 +632,7 @@ impl Desk {
                 error
             ])?;
             if case_op {
-                settle(&tx, &Known::unsure(&tx)?, &op.entity_id, stored, new_base.as_ref())?;
+                settle(&tx, &Known::unsure(&tx)?, &op.entity_id, stored, new_base)?;
             }
         }
         tx.commit()?;

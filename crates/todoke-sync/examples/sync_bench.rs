@@ -90,7 +90,6 @@ fn main() {
     // The server's share: the same download, pages fetched and parsed but not applied.
     let probe = HttpTransport::new(&url, "bench-desk", Some(tokens.access_token.clone()), None, Duration::from_secs(60)).unwrap();
     let t = Instant::now();
-    eprintln!("PHASE fetch start {:?}", t);
     let mut req = todoke_protocol::PullRequest { cursor: None, limit: Some(2000) };
     loop {
         let page = rt.block_on(todoke_sync::Transport::pull(&probe, &req)).unwrap();
@@ -110,9 +109,7 @@ fn main() {
     let opts = SyncOptions { pull_limit: 2000, ..SyncOptions::default() };
     let mut engine = SyncEngine::new(desk, transport, "HC9901", opts);
     let t = Instant::now();
-    eprintln!("PHASE b5 start {:?}", t);
     let report = rt.block_on(engine.sync()).unwrap();
-    eprintln!("PHASE b5 end {:?}", Instant::now());
     let initial = t.elapsed();
     assert_eq!(engine.desk().case_count().unwrap(), n);
     eprintln!("B5 initial sync: {n} cases in {:.2} s ({} pages)", initial.as_secs_f64(), report.pages);

@@ -307,12 +307,13 @@ impl<T: Transport, D: BorrowMut<Desk>> SyncEngine<T, D> {
                 self.ahead = Some((next, pulling));
             }
         }
-        let done = self.desk.borrow_mut().apply_pull_page(&self.scope, &page)?;
+        let (changes, more) = (page.changes.len() as u64, page.has_more);
+        let done = self.desk.borrow_mut().apply_pulled(&self.scope, page)?;
         report.pages += 1;
-        report.changes_pulled += page.changes.len() as u64;
+        report.changes_pulled += changes;
         report.cases_removed += done.scope_left as u64;
-        self.report(Progress::Pulling { pages: report.pages, changes: report.changes_pulled, more: page.has_more });
-        Ok(page.has_more)
+        self.report(Progress::Pulling { pages: report.pages, changes: report.changes_pulled, more });
+        Ok(more)
     }
 
     /// Push, pull until caught up, push again (answers pulled meanwhile may
