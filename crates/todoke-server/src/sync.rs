@@ -823,15 +823,20 @@ fn pull_page(
     let mut read: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let (next, has_more) = match cursor {
         Cursor::Snapshot { upto, after } => {
-            let (after_seq, after_id) = after.clone().unwrap_or((i64::MAX, String::new()));
+            // Below the last record sent, or for the first page below
+            // (upto + 1, ""), i.e. every record created up to `upto`.
+            let (after_seq, after_id) = after.clone().unwrap_or((upto + 1, String::new()));
             // One read: the records themselves, newest first from the cursor
             // on (the record_created index, no sort), those of the scope only.
+            // The row value is the only bound on purpose: with a second one
+            // (`created_seq <= upto`) SQLite starts every page's index scan
+            // at the top, which makes a download quadratic.
             let rows = tx.query(
                 "SELECT r.entity, r.entity_id, r.case_id, r.doc, r.last_seq, r.versions, r.created_seq FROM record r
-                 WHERE r.created_seq <= $2 AND (r.created_seq, r.entity_id) < ($3, $4)
+                 WHERE (r.created_seq, r.entity_id) < ($2, $3)
                    AND EXISTS (SELECT 1 FROM case_access a WHERE a.org = $1 AND a.case_id = r.case_id)
-                 ORDER BY r.created_seq DESC, r.entity_id DESC LIMIT $5",
-                &[scope.into(), upto.into(), after_seq.into(), after_id.into(), (limit + 1).into()],
+                 ORDER BY r.created_seq DESC, r.entity_id DESC LIMIT $4",
+                &[scope.into(), after_seq.into(), after_id.into(), (limit + 1).into()],
             )?;
             let more = rows.len() as i64 > limit;
             let mut last = after;

@@ -7,7 +7,11 @@
 //!   the cursor saved in it. Pulled server state is applied *under* the
 //!   desk's pending edits: the server state is the base, the pending edits
 //!   are re-applied on top, so the desk keeps showing its own edits until
-//!   the server has answered them.
+//!   the server has answered them. A page first checks whether the desk has
+//!   unanswered edits, kept bases or orphan observations at all; an initial
+//!   download (none of them) skips those lookups per case. A case's field
+//!   versions are stored compacted (the version its top-level fields share
+//!   under `""`, see [`compact_case_versions`]).
 //!
 //! The base of a case with pending edits is kept in `sync_base` once a pull
 //! or an answer has touched it; before that it is the shown case with the
@@ -809,6 +813,51 @@ mod tests {
     use crate::keys::MemoryKeys;
     use todoke_domain::Actor;
     use todoke_protocol::{FieldConflict, OpStatus as Wire};
+
+    #[test]
+    fn compacted_versions_answer_every_path_as_the_full_map() {
+        let full: BTreeMap<String, i64> = [
+            ("basic", 7),
+            ("basic.name", 9),
+            ("measures", 7),
+            ("tests", 12),
+            ("tests[a].result", 15),
+            ("notification", 7),
+            ("investigation", 3),
+            ("investigation.contacts[x]", 7),
+        ]
+        .into_iter()
+        .map(|(p, v)| (p.to_string(), v))
+        .collect();
+        let compact = compact_case_versions(&full);
+        assert!(compact.len() < full.len(), "{compact:?}");
+        assert_eq!(compact.get(""), Some(&7));
+        let as_map = |m: &BTreeMap<String, i64>| -> std::collections::HashMap<String, i64> { m.clone().into_iter().collect() };
+        let (full_map, compact_map) = (as_map(&full), as_map(&compact));
+        for path in [
+            "basic",
+            "basic.name",
+            "basic.sex",
+            "measures.current_status",
+            "tests",
+            "tests[a]",
+            "tests[a].result",
+            "tests[b].result",
+            "notification.doctor.name",
+            "investigation",
+            "investigation.contacts[x].name",
+            "investigation.contacts[y]",
+        ] {
+            assert_eq!(
+                crate::outbox::version_of(&compact_map, path),
+                crate::outbox::version_of(&full_map, path),
+                "{path}"
+            );
+        }
+        // A map that already names the whole record is kept as it is.
+        let whole: BTreeMap<String, i64> = [(String::new(), 4), ("basic".to_string(), 4)].into();
+        assert_eq!(*compact_case_versions(&whole), whole);
+    }
 
     fn put(case: &Case, seq: i64) -> Change {
         let doc = serde_json::to_value(case).unwrap();
