@@ -848,11 +848,7 @@ mod tests {
             "investigation.contacts[x].name",
             "investigation.contacts[y]",
         ] {
-            assert_eq!(
-                crate::outbox::version_of(&compact_map, path),
-                crate::outbox::version_of(&full_map, path),
-                "{path}"
-            );
+            assert_eq!(crate::outbox::version_of(&compact_map, path), crate::outbox::version_of(&full_map, path), "{path}");
         }
         // A map that already names the whole record is kept as it is.
         let whole: BTreeMap<String, i64> = [(String::new(), 4), ("basic".to_string(), 4)].into();
