@@ -15,6 +15,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use axum::extract::{DefaultBodyLimit, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
@@ -24,16 +26,15 @@ use todoke_domain::cluster::Cluster;
 use todoke_domain::diff::{apply_to_value, value_changes, FieldChange};
 use todoke_domain::observation::Observation;
 use todoke_protocol::{
-    kind, Change, ConflictRecord, FieldConflict, Op, OpResult, OpStatus, PullRequest, PullResponse, PushRequest, PushResponse,
-    PROTOCOL_VERSION,
+    kind, Change, ConflictRecord, FieldConflict, Op, OpResult, OpStatus, PullRequest, PushRequest, PushResponse, PROTOCOL_VERSION,
 };
 use uuid::Uuid;
 
 use crate::db::{insert_rows, DbError, Tx, Val};
 use crate::extract::{Body, Params};
 use crate::scope::{
-    case_access, case_orgs_cached, may_change_field, note_scope_left, pull_scope, shown_change, write_admission, Access, Admission,
-    Parents, Principal,
+    case_access, case_orgs_cached, may_change_field, note_scope_left, pull_scope, shown_change, view, write_admission, Access,
+    Admission, Parents, Principal, View,
 };
 use crate::{audit, ApiError, AppState};
 
@@ -826,7 +827,7 @@ impl Cursor {
     }
 }
 
-async fn pull(State(state): State<AppState>, who: Principal, Params(req): Params<PullRequest>) -> Result<Json<PullResponse>, ApiError> {
+async fn pull(State(state): State<AppState>, who: Principal, Params(req): Params<PullRequest>) -> Result<Response, ApiError> {
     let Some(scope) = pull_scope(&who) else { return Err(ApiError::Forbidden) };
     let limit = req.limit.unwrap_or(DEFAULT_PULL_LIMIT);
     if limit == 0 || limit > MAX_PULL_LIMIT {
@@ -844,8 +845,76 @@ async fn pull(State(state): State<AppState>, who: Principal, Params(req): Params
         })?),
     };
     let now = state.now();
-    let response = state.run(move |db| db.tx(|tx| pull_page(tx, &who, &scope, cursor, limit as i64, now))).await?;
-    Ok(Json(response))
+    let page = state.run(move |db| db.tx(|tx| pull_page(tx, &who, &scope, cursor, limit as i64, now))).await?;
+    Ok(([(header::CONTENT_TYPE, "application/json")], page.into_json()).into_response())
+}
+
+/// A pulled page as JSON text (a `todoke_protocol::PullResponse`): stored documents and
+/// change-log bodies go out as stored, never parsed and written again.
+struct PageText {
+    /// Each change's JSON.
+    changes: Vec<String>,
+    next_cursor: String,
+    has_more: bool,
+}
+
+impl PageText {
+    fn into_json(self) -> String {
+        let size = self.changes.iter().map(|c| c.len() + 1).sum::<usize>() + self.next_cursor.len() + 64;
+        let mut out = String::with_capacity(size);
+        out.push_str("{\"changes\":[");
+        for (i, c) in self.changes.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            out.push_str(c);
+        }
+        out.push_str("],\"next_cursor\":");
+        out.push_str(&json_string(&self.next_cursor));
+        out.push_str(",\"has_more\":");
+        out.push_str(if self.has_more { "true" } else { "false" });
+        out.push('}');
+        out
+    }
+}
+
+fn json_string(s: &str) -> String {
+    serde_json::to_string(s).expect("a string serialises")
+}
+
+/// A record's `Change::Put` as JSON, its stored document text spliced in
+/// whole; `versions` (path → [seq, author]) becomes path → seq.
+fn put_json(entity: &str, entity_id: &str, case_id: &str, doc: &str, last_seq: i64, versions: &str) -> Result<String, ApiError> {
+    let versions: BTreeMap<String, (i64, serde::de::IgnoredAny)> = serde_json::from_str(versions).map_err(ApiError::internal)?;
+    let seqs: BTreeMap<&str, i64> = versions.iter().map(|(p, (seq, _))| (p.as_str(), *seq)).collect();
+    let seqs = serde_json::to_string(&seqs).map_err(ApiError::internal)?;
+    let case_id = Uuid::parse_str(case_id).map_err(ApiError::internal)?;
+    let mut out = String::with_capacity(doc.len() + seqs.len() + 160);
+    out.push_str("{\"kind\":\"put\",\"server_seq\":");
+    out.push_str(&last_seq.to_string());
+    out.push_str(",\"entity\":");
+    out.push_str(&json_string(entity));
+    out.push_str(",\"entity_id\":");
+    out.push_str(&json_string(entity_id));
+    out.push_str(",\"case_id\":\"");
+    out.push_str(&case_id.to_string());
+    out.push_str("\",\"doc\":");
+    out.push_str(doc);
+    out.push_str(",\"field_versions\":");
+    out.push_str(&seqs);
+    out.push('}');
+    Ok(out)
+}
+
+/// The audit of one page: an entry per kind of record read, naming every
+/// record of the page (`entity_id`: their ids, space-separated). One read of
+/// personal data is one logged access, however many records it returns.
+fn audit_page(tx: &mut dyn Tx, who: &Principal, now: DateTime<Utc>, read: &BTreeMap<String, Vec<String>>) -> Result<(), ApiError> {
+    let mut entries = audit::Entries::default();
+    for (entity, ids) in read {
+        entries.add(now, who, "read", entity, &ids.join(" "));
+    }
+    Ok(entries.write(tx)?)
 }
 
 fn pull_page(
@@ -855,7 +924,7 @@ fn pull_page(
     cursor: Option<Cursor>,
     limit: i64,
     now: DateTime<Utc>,
-) -> Result<PullResponse, ApiError> {
+) -> Result<PageText, ApiError> {
     let cursor = match cursor {
         Some(c) => c,
         None => {
@@ -864,23 +933,32 @@ fn pull_page(
         }
     };
     let mut changes = Vec::new();
+    // entity → ids read, each once, in page order.
+    let mut read: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let (next, has_more) = match cursor {
         Cursor::Snapshot { upto, after } => {
-            let (after_seq, after_id) = after.clone().unwrap_or((i64::MAX, String::new()));
+            // Below the last record sent, or for the first page below
+            // (upto + 1, ""), i.e. every record created up to `upto`.
+            let (after_seq, after_id) = after.clone().unwrap_or((upto + 1, String::new()));
+            // One read: the records themselves, newest first from the cursor
+            // on (the record_created index, no sort), those of the scope only.
+            // The row value is the only bound on purpose: with a second one
+            // (`created_seq <= upto`) SQLite starts every page's index scan
+            // at the top, which makes a download quadratic.
             let rows = tx.query(
-                "SELECT r.entity, r.entity_id, r.created_seq FROM record r JOIN case_access a ON a.case_id = r.case_id AND a.org = $1
-                 WHERE r.created_seq <= $2 AND (r.created_seq, r.entity_id) < ($3, $4)
-                 ORDER BY r.created_seq DESC, r.entity_id DESC LIMIT $5",
-                &[scope.into(), upto.into(), after_seq.into(), after_id.into(), (limit + 1).into()],
+                "SELECT r.entity, r.entity_id, r.case_id, r.doc, r.last_seq, r.versions, r.created_seq FROM record r
+                 WHERE (r.created_seq, r.entity_id) < ($2, $3)
+                   AND EXISTS (SELECT 1 FROM case_access a WHERE a.org = $1 AND a.case_id = r.case_id)
+                 ORDER BY r.created_seq DESC, r.entity_id DESC LIMIT $4",
+                &[scope.into(), after_seq.into(), after_id.into(), (limit + 1).into()],
             )?;
             let more = rows.len() as i64 > limit;
             let mut last = after;
             for r in rows.iter().take(limit as usize) {
                 let (entity, id) = (r[0].text()?, r[1].text()?);
-                if let Some(put) = put_of(tx, &entity, &id)? {
-                    changes.push(put);
-                }
-                last = Some((r[2].int()?, id));
+                changes.push(put_json(&entity, &id, &r[2].text()?, &r[3].text()?, r[4].int()?, &r[5].text()?)?);
+                read.entry(entity).or_default().push(id.clone());
+                last = Some((r[6].int()?, id));
             }
             if more {
                 (Cursor::Snapshot { upto, after: last }, true)
@@ -897,26 +975,52 @@ fn pull_page(
             )?;
             let more = rows.len() as i64 > limit;
             let mut last = after;
+            let mut seen = BTreeSet::new();
             for r in rows.iter().take(limit as usize) {
-                changes.push(serde_json::from_str(&r[1].text()?).map_err(ApiError::internal)?);
+                let body = r[1].text()?;
+                // Only what the audit needs is read from the stored body.
+                let head: ChangeHead = serde_json::from_str(&body).map_err(ApiError::internal)?;
+                if let ChangeHead::Put { entity, entity_id } | ChangeHead::Patch { entity, entity_id } = head {
+                    if seen.insert((entity.clone(), entity_id.clone())) {
+                        read.entry(entity).or_default().push(entity_id);
+                    }
+                }
+                changes.push(body);
                 last = r[0].int()?;
             }
             (Cursor::Changes { after: last }, more)
         }
     };
-    // Each change as the caller's view shows it (a lab's, a facility's).
-    let changes: Vec<Change> = changes.into_iter().filter_map(|c| shown_change(who, c)).collect();
-    let mut read = BTreeSet::new();
-    let mut entries = audit::Entries::default();
-    for c in &changes {
-        if let Change::Put { entity, entity_id, .. } | Change::Patch { entity, entity_id, .. } = c {
-            if read.insert((entity.clone(), entity_id.clone())) {
-                entries.add(now, who, "read", entity, entity_id);
+    // Each change as the caller's view shows it (a lab's, a facility's); the
+    // full view goes out as stored, never parsed.
+    if view(who) != View::Full {
+        let mut shown = Vec::with_capacity(changes.len());
+        for text in changes {
+            let change: Change = serde_json::from_str(&text).map_err(ApiError::internal)?;
+            if let Some(c) = shown_change(who, change) {
+                shown.push(serde_json::to_string(&c).map_err(ApiError::internal)?);
             }
         }
+        changes = shown;
     }
-    entries.write(tx)?;
-    Ok(PullResponse { changes, next_cursor: next.render(), has_more })
+    audit_page(tx, who, now, &read)?;
+    Ok(PageText { changes, next_cursor: next.render(), has_more })
+}
+
+/// A stored change, read only as far as the audit needs.
+#[derive(serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+enum ChangeHead {
+    Put {
+        entity: String,
+        entity_id: String,
+    },
+    Patch {
+        entity: String,
+        entity_id: String,
+    },
+    #[serde(other)]
+    Other,
 }
 
 #[cfg(test)]

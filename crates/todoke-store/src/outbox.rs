@@ -125,7 +125,7 @@ pub(crate) fn base_versions(conn: &Connection, entity: &str, id: &str, changes: 
     Ok(Value::Object(versions).to_string())
 }
 
-fn version_of(known: &HashMap<String, i64>, path: &str) -> i64 {
+pub(crate) fn version_of(known: &HashMap<String, i64>, path: &str) -> i64 {
     let mut p = path;
     loop {
         if let Some(v) = known.get(p) {
@@ -133,7 +133,8 @@ fn version_of(known: &HashMap<String, i64>, path: &str) -> i64 {
         }
         match p.rfind(['.', '[']) {
             Some(i) => p = &p[..i],
-            None => return 0,
+            // `""`: the whole record (a case pulled whole keeps its shared version there).
+            None => return known.get("").copied().unwrap_or(0),
         }
     }
 }

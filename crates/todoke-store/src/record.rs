@@ -217,6 +217,16 @@ pub(crate) fn case_json(case: &Case) -> String {
     }
 }
 
+/// [`case_json`] of the case a document reads as, made from the document
+/// itself (a pulled record: not serialised a second time). Reading it back
+/// gives that case, for the same reason.
+pub(crate) fn doc_json(doc: Value) -> String {
+    match default_case_json() {
+        Some(default) => without_defaults(doc, default).to_string(),
+        None => doc.to_string(),
+    }
+}
+
 fn default_case_json() -> Option<&'static Value> {
     static DEFAULT: OnceLock<Option<Value>> = OnceLock::new();
     DEFAULT

@@ -7,7 +7,11 @@
 //!   the cursor saved in it. Pulled server state is applied *under* the
 //!   desk's pending edits: the server state is the base, the pending edits
 //!   are re-applied on top, so the desk keeps showing its own edits until
-//!   the server has answered them.
+//!   the server has answered them. A page first checks whether the desk has
+//!   unanswered edits, kept bases or orphan observations at all; an initial
+//!   download (none of them) skips those lookups per case. A case's field
+//!   versions are stored compacted (the version its top-level fields share
+//!   under `""`, see [`compact_case_versions`]).
 //!
 //! The base of a case with pending edits is kept in `sync_base` once a pull
 //! or an answer has touched it; before that it is the shown case with the
@@ -30,7 +34,7 @@ use crate::desk::Desk;
 use crate::error::{Result, StoreError};
 use crate::observation::observed_key;
 use crate::outbox::{insert_op, op_from_row, NewOp, OutboxOp, OP_COLUMNS};
-use crate::record::{case_json, insert_case, load_case, update_case_row, CaseRow, Stored};
+use crate::record::{doc_json, insert_case, load_case, update_case_row, CaseRow, Stored};
 
 /// A conflict as the desk holds it: both values, both authors.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -173,34 +177,76 @@ fn local_seq(conn: &Connection) -> Result<i64> {
     Ok(conn.query_row("SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'outbox'), 0)", [], |r| r.get(0))?)
 }
 
+/// What a page's apply knows of the desk before its first change, so that
+/// most cases of an initial download skip lookups that would find nothing:
+/// no unanswered edits anywhere → no pending ops to re-apply and no kept
+/// base; no orphan observation → none to adopt.
+struct Known {
+    /// The outbox's sequence (applying never queues ops).
+    seq: i64,
+    unanswered: bool,
+    bases: bool,
+    orphans: bool,
+}
+
+impl Known {
+    fn probe(conn: &Connection) -> Result<Known> {
+        let any = |sql: &str| -> Result<bool> { Ok(conn.prepare_cached(sql)?.query_row([], |_| Ok(())).optional()?.is_some()) };
+        Ok(Known {
+            seq: local_seq(conn)?,
+            unanswered: any("SELECT 1 FROM outbox WHERE status IN ('pending', 'sent') LIMIT 1")?,
+            bases: any("SELECT 1 FROM sync_base LIMIT 1")?,
+            orphans: any("SELECT 1 FROM sync_orphan LIMIT 1")?,
+        })
+    }
+
+    /// Nothing skipped.
+    fn unsure(conn: &Connection) -> Result<Known> {
+        Ok(Known { seq: local_seq(conn)?, unanswered: true, bases: true, orphans: true })
+    }
+}
+
 /// Shows `base` with the case's pending edits on top, and keeps the base
 /// while edits are pending.
-fn settle(conn: &Connection, case_id: &str, stored: Option<Stored>, base: Option<Value>) -> Result<()> {
-    let pending = pending_case_ops(conn, case_id)?;
+fn settle(conn: &Connection, known: &Known, case_id: &str, stored: Option<Stored>, base: Option<Value>) -> Result<()> {
+    let pending = if known.unanswered { pending_case_ops(conn, case_id)? } else { Vec::new() };
     let Some(base) = base else {
         conn.prepare_cached("DELETE FROM sync_base WHERE case_id = ?1")?.execute([case_id])?;
         return Ok(());
     };
-    let mut shown = base.clone();
-    for op in pending.iter().filter(|o| !is_create(o)) {
-        apply_to_value(&mut shown, &op_changes(op)?)?;
-    }
-    let case: Case = serde_json::from_value(shown).map_err(|e| corrupt("case", case_id, e))?;
-    let seq = local_seq(conn)?;
+    // The shown document, and the base to keep while edits are pending.
+    let (shown, kept) = if pending.is_empty() {
+        (base, None)
+    } else {
+        let mut shown = base.clone();
+        for op in pending.iter().filter(|o| !is_create(o)) {
+            apply_to_value(&mut shown, &op_changes(op)?)?;
+        }
+        (shown, Some(base))
+    };
+    let case = Case::deserialize(&shown).map_err(|e| corrupt("case", case_id, e))?;
+    let seq = known.seq;
     match stored {
         Some(s) if s.case == case => {}
-        Some(s) => update_case_row(conn, &s, &case, &CaseRow::of(&case), &case_json(&case), s.rev + 1, seq)?,
+        Some(s) => update_case_row(conn, &s, &case, &CaseRow::of(&case), &doc_json(shown), s.rev + 1, seq)?,
         None => {
-            let rid = insert_case(conn, &case, &CaseRow::of(&case), &case_json(&case), 1, seq)?;
-            let _ = rid;
-            adopt_orphans(conn, case_id)?;
+            insert_case(conn, &case, &CaseRow::of(&case), &doc_json(shown), 1, seq)?;
+            if known.orphans {
+                adopt_orphans(conn, case_id)?;
+            }
         }
     }
-    if pending.is_empty() {
-        conn.prepare_cached("DELETE FROM sync_base WHERE case_id = ?1")?.execute([case_id])?;
-    } else {
-        conn.prepare_cached("INSERT INTO sync_base (case_id, doc) VALUES (?1, ?2) ON CONFLICT(case_id) DO UPDATE SET doc = excluded.doc")?
+    match kept {
+        None if known.bases => {
+            conn.prepare_cached("DELETE FROM sync_base WHERE case_id = ?1")?.execute([case_id])?;
+        }
+        None => {}
+        Some(base) => {
+            conn.prepare_cached(
+                "INSERT INTO sync_base (case_id, doc) VALUES (?1, ?2) ON CONFLICT(case_id) DO UPDATE SET doc = excluded.doc",
+            )?
             .execute(params![case_id, pack_value(&base)])?;
+        }
     }
     Ok(())
 }
@@ -247,6 +293,31 @@ fn set_versions(conn: &Connection, entity: &str, id: &str, versions: &BTreeMap<S
         stmt.execute(params![entity, id, field, seq])?;
     }
     Ok(())
+}
+
+/// A whole case's field versions as stored: the version most of its
+/// top-level fields share under the path `""`, and only the fields that
+/// differ from it (a case written once: one row instead of one per field).
+/// A lookup takes a path's own version, else its nearest enclosing path's,
+/// else `""`'s (`outbox::version_of`): the same answer as the full map for
+/// every path within one of the case's top-level fields, because a
+/// top-level field is dropped only when it holds that shared version.
+fn compact_case_versions(versions: &BTreeMap<String, i64>) -> std::borrow::Cow<'_, BTreeMap<String, i64>> {
+    let top = |p: &str| !p.is_empty() && !p.contains(['.', '[']);
+    if versions.contains_key("") {
+        return std::borrow::Cow::Borrowed(versions);
+    }
+    let mut counts: BTreeMap<i64, usize> = BTreeMap::new();
+    for (_, seq) in versions.iter().filter(|(p, _)| top(p)) {
+        *counts.entry(*seq).or_default() += 1;
+    }
+    let Some((shared, _)) = counts.into_iter().max_by_key(|(seq, n)| (*n, *seq)) else {
+        return std::borrow::Cow::Borrowed(versions);
+    };
+    let mut out: BTreeMap<String, i64> =
+        versions.iter().filter(|(p, seq)| !(top(p) && **seq == shared)).map(|(p, seq)| (p.clone(), *seq)).collect();
+    out.insert(String::new(), shared);
+    std::borrow::Cow::Owned(out)
 }
 
 fn has_unanswered(conn: &Connection, case_id: &str) -> Result<bool> {
@@ -307,49 +378,49 @@ fn upsert_conflict(conn: &Connection, c: &ConflictRecord, op_id: Option<Uuid>) -
     Ok(())
 }
 
-fn apply_change(conn: &Connection, change: &Change, done: &mut PageApplied) -> Result<()> {
+fn apply_change(conn: &Connection, known: &mut Known, change: Change, done: &mut PageApplied) -> Result<()> {
     match change {
-        Change::Put { entity, entity_id, case_id, doc, field_versions, .. } if entity == "case" => {
-            let uuid = Uuid::parse_str(entity_id).map_err(|e| corrupt("case", entity_id, e))?;
+        Change::Put { entity, entity_id, doc, field_versions, .. } if entity == "case" => {
+            let uuid = Uuid::parse_str(&entity_id).map_err(|e| corrupt("case", &entity_id, e))?;
             let stored = load_case(conn, uuid)?;
-            set_versions(conn, "case", entity_id, field_versions, stored.is_some())?;
-            let _ = case_id;
-            settle(conn, entity_id, stored, Some(doc.clone()))?;
+            set_versions(conn, "case", &entity_id, &compact_case_versions(&field_versions), stored.is_some())?;
+            settle(conn, known, &entity_id, stored, Some(doc))?;
             done.records += 1;
         }
         Change::Put { entity, entity_id, case_id, doc, field_versions, .. } if entity == "observation" => {
             let case = case_id.to_string();
             let case_here = conn.prepare_cached("SELECT 1 FROM case_record WHERE id = ?1")?.query_row([&case], |_| Ok(())).optional()?;
             if case_here.is_some() {
-                insert_observation_doc(conn, entity_id, &case, doc)?;
+                insert_observation_doc(conn, &entity_id, &case, &doc)?;
             } else {
                 conn.prepare_cached("INSERT OR IGNORE INTO sync_orphan (id, case_id, doc) VALUES (?1, ?2, ?3)")?.execute(params![
                     entity_id,
                     case,
-                    pack_value(doc)
+                    pack_value(&doc)
                 ])?;
+                known.orphans = true;
             }
-            set_versions(conn, "observation", entity_id, field_versions, true)?;
+            set_versions(conn, "observation", &entity_id, &field_versions, true)?;
             done.records += 1;
         }
         Change::Put { .. } => {}
         Change::Patch { server_seq, entity, entity_id, changes, .. } if entity == "case" => {
-            let uuid = Uuid::parse_str(entity_id).map_err(|e| corrupt("case", entity_id, e))?;
+            let uuid = Uuid::parse_str(&entity_id).map_err(|e| corrupt("case", &entity_id, e))?;
             let stored = load_case(conn, uuid)?;
-            let pending = pending_case_ops(conn, entity_id)?;
+            let pending = pending_case_ops(conn, &entity_id)?;
             // A case this desk never received: its whole record comes when it enters the scope.
-            let Some(mut base) = load_base(conn, entity_id, stored.as_ref(), &pending)? else { return Ok(()) };
+            let Some(mut base) = load_base(conn, &entity_id, stored.as_ref(), &pending)? else { return Ok(()) };
             // The desk's own answered ops may have moved its base past this (older) patch: a
             // change inside a list item since removed by a change already applied is moot.
-            for change in changes {
+            for change in &changes {
                 match apply_to_value(&mut base, std::slice::from_ref(change)) {
                     Err(todoke_domain::diff::DiffError::NoSuchField(_)) => {}
                     other => other?,
                 }
             }
-            let versions: BTreeMap<String, i64> = changes.iter().map(|c| (c.path.clone(), *server_seq)).collect();
-            set_versions(conn, "case", entity_id, &versions, false)?;
-            settle(conn, entity_id, stored, Some(base))?;
+            let versions: BTreeMap<String, i64> = changes.iter().map(|c| (c.path.clone(), server_seq)).collect();
+            set_versions(conn, "case", &entity_id, &versions, false)?;
+            settle(conn, known, &entity_id, stored, Some(base))?;
             done.patches += 1;
         }
         Change::Patch { .. } => {}
@@ -365,7 +436,7 @@ fn apply_change(conn: &Connection, change: &Change, done: &mut PageApplied) -> R
                     .optional()?
                     .is_some();
             if here {
-                upsert_conflict(conn, conflict, None)?;
+                upsert_conflict(conn, &conflict, None)?;
                 done.conflicts += 1;
             }
         }
@@ -391,10 +462,17 @@ impl Desk {
     /// a crash leaves either the whole page with its cursor, or neither.
     /// A `scope_left` of a case with unanswered edits is refused (push them first).
     pub fn apply_pull_page(&mut self, scope: &str, page: &PullResponse) -> Result<PageApplied> {
+        self.apply_pulled(scope, page.clone())
+    }
+
+    /// [`Desk::apply_pull_page`], taking the page: its documents are stored
+    /// as they are, not copied.
+    pub fn apply_pulled(&mut self, scope: &str, page: PullResponse) -> Result<PageApplied> {
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut done = PageApplied::default();
-        for change in &page.changes {
-            apply_change(&tx, change, &mut done)?;
+        let mut known = Known::probe(&tx)?;
+        for change in page.changes {
+            apply_change(&tx, &mut known, change, &mut done)?;
         }
         save_cursor(&tx, scope, &page.next_cursor)?;
         tx.commit()?;
@@ -408,8 +486,9 @@ impl Desk {
     pub fn apply_pull_page_then_crash(&mut self, page: &PullResponse, after: usize) -> Result<()> {
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut done = PageApplied::default();
+        let mut known = Known::probe(&tx)?;
         for change in page.changes.iter().take(after) {
-            apply_change(&tx, change, &mut done)?;
+            apply_change(&tx, &mut known, change.clone(), &mut done)?;
         }
         drop(tx);
         Ok(())
@@ -578,7 +657,7 @@ impl Desk {
                 error
             ])?;
             if case_op {
-                settle(&tx, &op.entity_id, stored, new_base)?;
+                settle(&tx, &Known::unsure(&tx)?, &op.entity_id, stored, new_base)?;
             }
         }
         tx.commit()?;
@@ -760,6 +839,47 @@ mod tests {
     use crate::keys::MemoryKeys;
     use todoke_domain::Actor;
     use todoke_protocol::{FieldConflict, OpStatus as Wire};
+
+    #[test]
+    fn compacted_versions_answer_every_path_as_the_full_map() {
+        let full: BTreeMap<String, i64> = [
+            ("basic", 7),
+            ("basic.name", 9),
+            ("measures", 7),
+            ("tests", 12),
+            ("tests[a].result", 15),
+            ("notification", 7),
+            ("investigation", 3),
+            ("investigation.contacts[x]", 7),
+        ]
+        .into_iter()
+        .map(|(p, v)| (p.to_string(), v))
+        .collect();
+        let compact = compact_case_versions(&full);
+        assert!(compact.len() < full.len(), "{compact:?}");
+        assert_eq!(compact.get(""), Some(&7));
+        let as_map = |m: &BTreeMap<String, i64>| -> std::collections::HashMap<String, i64> { m.clone().into_iter().collect() };
+        let (full_map, compact_map) = (as_map(&full), as_map(&compact));
+        for path in [
+            "basic",
+            "basic.name",
+            "basic.sex",
+            "measures.current_status",
+            "tests",
+            "tests[a]",
+            "tests[a].result",
+            "tests[b].result",
+            "notification.doctor.name",
+            "investigation",
+            "investigation.contacts[x].name",
+            "investigation.contacts[y]",
+        ] {
+            assert_eq!(crate::outbox::version_of(&compact_map, path), crate::outbox::version_of(&full_map, path), "{path}");
+        }
+        // A map that already names the whole record is kept as it is.
+        let whole: BTreeMap<String, i64> = [(String::new(), 4), ("basic".to_string(), 4)].into();
+        assert_eq!(*compact_case_versions(&whole), whole);
+    }
 
     fn put(case: &Case, seq: i64) -> Change {
         let doc = serde_json::to_value(case).unwrap();

@@ -22,7 +22,7 @@ use todoke_store::{Desk, OutboxOp};
 use uuid::Uuid;
 
 use crate::error::SyncError;
-use crate::transport::{Transport, TransportError};
+use crate::transport::{PullAhead, Transport, TransportError};
 
 #[derive(Debug, Clone)]
 pub struct SyncOptions {
@@ -93,6 +93,8 @@ pub struct SyncEngine<T: Transport, D: BorrowMut<Desk> = Desk> {
     rng: rand::rngs::StdRng,
     progress: Option<ProgressFn>,
     crash_next_apply: Option<usize>,
+    /// The next page, fetched while this one is applied, and the request it answers.
+    ahead: Option<(PullRequest, PullAhead)>,
     /// Every back-off delay chosen (inspected by tests).
     pub delays: Vec<Duration>,
 }
@@ -126,6 +128,7 @@ impl<T: Transport, D: BorrowMut<Desk>> SyncEngine<T, D> {
             rng,
             progress: None,
             crash_next_apply: None,
+            ahead: None,
             delays: Vec::new(),
         }
     }
@@ -265,10 +268,23 @@ impl<T: Transport, D: BorrowMut<Desk>> SyncEngine<T, D> {
     /// Pulls and applies one page; returns whether more is waiting.
     pub async fn pull_page(&mut self, report: &mut SyncReport) -> Result<bool, SyncError> {
         let req = PullRequest { cursor: self.desk.borrow_mut().sync_cursor(&self.scope)?, limit: Some(self.opts.pull_limit) };
-        let page = match self.retrying(report, async |t: &T| t.pull(&req).await).await? {
-            Ok(p) => p,
-            Err(TransportError::Refused(b)) => return Err(SyncError::refused(&b.code, &b.message_ja, &b.message_en)),
-            Err(e) => return Err(SyncError::offline(&format!("{e:?}"))),
+        // A page read ahead counts only if it answers the saved cursor; if
+        // anything went wrong with it, the page is pulled again in turn.
+        let ahead = match self.ahead.take() {
+            Some((asked, pulling)) if asked == req => pulling.await.ok().and_then(Result::ok),
+            Some((_, pulling)) => {
+                pulling.abort();
+                None
+            }
+            None => None,
+        };
+        let page = match ahead {
+            Some(p) => p,
+            None => match self.retrying(report, async |t: &T| t.pull(&req).await).await? {
+                Ok(p) => p,
+                Err(TransportError::Refused(b)) => return Err(SyncError::refused(&b.code, &b.message_ja, &b.message_en)),
+                Err(e) => return Err(SyncError::offline(&format!("{e:?}"))),
+            },
         };
         // Cases leaving the scope: their edits go first (SYNC.md property 6).
         let leaving: Vec<Uuid> =
@@ -283,12 +299,21 @@ impl<T: Transport, D: BorrowMut<Desk>> SyncEngine<T, D> {
             self.desk.borrow_mut().apply_pull_page_then_crash(&page, after)?;
             return Err(SyncError::crashed());
         }
-        let done = self.desk.borrow_mut().apply_pull_page(&self.scope, &page)?;
+        // The next page travels while this one is applied (its cursor is
+        // saved only with it, by the apply below).
+        if page.has_more && leaving.is_empty() {
+            let next = PullRequest { cursor: Some(page.next_cursor.clone()), limit: req.limit };
+            if let Some(pulling) = self.transport.pull_ahead(&next) {
+                self.ahead = Some((next, pulling));
+            }
+        }
+        let (changes, more) = (page.changes.len() as u64, page.has_more);
+        let done = self.desk.borrow_mut().apply_pulled(&self.scope, page)?;
         report.pages += 1;
-        report.changes_pulled += page.changes.len() as u64;
+        report.changes_pulled += changes;
         report.cases_removed += done.scope_left as u64;
-        self.report(Progress::Pulling { pages: report.pages, changes: report.changes_pulled, more: page.has_more });
-        Ok(page.has_more)
+        self.report(Progress::Pulling { pages: report.pages, changes: report.changes_pulled, more });
+        Ok(more)
     }
 
     /// Push, pull until caught up, push again (answers pulled meanwhile may
@@ -316,6 +341,9 @@ impl<T: Transport, D: BorrowMut<Desk>> SyncEngine<T, D> {
             Ok::<(), SyncError>(())
         }
         .await;
+        if let Some((_, pulling)) = self.ahead.take() {
+            pulling.abort();
+        }
         if initial {
             self.desk.borrow_mut().set_cache_mib(DESK_CACHE_MIB)?;
         }

@@ -21,4 +21,4 @@ mod transport;
 
 pub use engine::{Progress, ProgressFn, SyncEngine, SyncOptions, SyncReport};
 pub use error::{SyncError, SyncErrorKind};
-pub use transport::{HttpTransport, Transport, TransportError};
+pub use transport::{HttpTransport, PullAhead, Transport, TransportError};

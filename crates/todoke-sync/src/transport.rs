@@ -35,7 +35,18 @@ pub trait Transport {
     async fn pause(&self, d: Duration) {
         tokio::time::sleep(d).await
     }
+    /// Starts a pull that runs on its own task, so that the engine applies
+    /// one page while the next one travels and is parsed. `None`: this
+    /// transport pulls only in turn. A failure here is never final: the
+    /// engine pulls the page again in turn (with its retries and sign-in).
+    fn pull_ahead(&self, req: &PullRequest) -> Option<PullAhead> {
+        let _ = req;
+        None
+    }
 }
+
+/// A pull under way on its own task.
+pub type PullAhead = tokio::task::JoinHandle<Result<PullResponse, TransportError>>;
 
 /// HTTPS (or loopback HTTP) with reqwest + rustls. Holds the access token;
 /// on 401 it uses the refresh token once and repeats the request. Refresh
@@ -166,15 +177,27 @@ impl Transport for HttpTransport {
 
     async fn pull(&self, req: &PullRequest) -> Result<PullResponse, TransportError> {
         let url = format!("{}/api/sync/pull", self.base);
-        let mut query: Vec<(&str, String)> = Vec::new();
-        if let Some(c) = &req.cursor {
-            query.push(("cursor", c.clone()));
-        }
-        if let Some(l) = req.limit {
-            query.push(("limit", l.to_string()));
-        }
+        let query = pull_query(req);
         self.with_auth(|c| c.get(&url).query(&query)).await
     }
+
+    fn pull_ahead(&self, req: &PullRequest) -> Option<PullAhead> {
+        let token = self.access()?;
+        let runtime = tokio::runtime::Handle::try_current().ok()?;
+        let request = self.client.get(format!("{}/api/sync/pull", self.base)).query(&pull_query(req)).bearer_auth(token);
+        Some(runtime.spawn(async move { read(request.send().await.map_err(net)?).await }))
+    }
+}
+
+fn pull_query(req: &PullRequest) -> Vec<(&'static str, String)> {
+    let mut query = Vec::new();
+    if let Some(c) = &req.cursor {
+        query.push(("cursor", c.clone()));
+    }
+    if let Some(l) = req.limit {
+        query.push(("limit", l.to_string()));
+    }
+    query
 }
 
 /// Signs in (no token needed).
