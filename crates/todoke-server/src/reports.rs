@@ -65,17 +65,16 @@ async fn report(
         .run(move |db| {
             // Everything committed before this request goes into case_stat first (stat.rs, "Freshness").
             stat::catch_up(db)?;
-            let rows = db.tx(|tx| {
+            let (rows, clusters) = db.tx(|tx| {
                 let rows = stat::report_rows(tx, &scope)?;
+                let clusters = stat::report_clusters(tx, &scope)?;
                 // Aggregates only, but who asked for which is still recorded.
                 audit::append(tx, now, &who, "report", "report", &name)?;
-                Ok::<_, ApiError>(rows)
+                Ok::<_, ApiError>((rows, clusters))
             })?;
-            // Cluster records are not kept by the server yet: indicator 11
-            // lists the clusters the cases link to, without their names.
             Ok(match indicator {
-                Some(i) => vec![compute(i, &rows, &[], &opts)],
-                None => compute_all(&rows, &[], &opts),
+                Some(i) => vec![compute(i, &rows, &clusters, &opts)],
+                None => compute_all(&rows, &clusters, &opts),
             })
         })
         .await?;

@@ -119,6 +119,21 @@ const CHUNK: usize = 16_384;
 /// The report row of every live case in `scope`, read from `case_stat` in
 /// one streamed scan. This thread copies the packed rows into chunks while
 /// another unpacks them (unpacking costs about as much as reading).
+/// The cluster records (集団感染) of a report's scope, for indicator 11: a
+/// cluster is seen by its managing health centre and the organisations over
+/// it (`case_access`, keyed by the cluster's id).
+pub fn report_clusters(tx: &mut dyn Tx, scope: &ReportScope) -> Result<Vec<todoke_domain::Cluster>, DbError> {
+    let rows = match scope {
+        ReportScope::Everything => tx.query("SELECT doc FROM record WHERE entity = 'cluster' ORDER BY entity_id", &[])?,
+        ReportScope::Org(org) => tx.query(
+            "SELECT r.doc FROM case_access a JOIN record r ON r.entity = 'cluster' AND r.entity_id = a.case_id
+             WHERE a.org = $1 ORDER BY r.entity_id",
+            &[org.as_str().into()],
+        )?,
+    };
+    rows.iter().map(|r| serde_json::from_str(&r[0].text()?).map_err(|e| DbError::Type(format!("cluster record: {e}")))).collect()
+}
+
 pub fn report_rows(tx: &mut dyn Tx, scope: &ReportScope) -> Result<Vec<ReportRow>, DbError> {
     let (sql, params): (&str, Vec<Val>) = match scope {
         ReportScope::Everything => ("SELECT row FROM case_stat", vec![]),

@@ -54,6 +54,27 @@ async fn reports_follow_jurisdiction_suppress_and_are_audited(b: Backend) {
         assert_eq!(s, StatusCode::OK, "{login}: {table}");
         assert_eq!(total_new_positives(&table), expected, "{login}");
     }
+    // Indicator 11 counts the cluster records of the caller's area.
+    let cluster_id = Uuid::now_v7();
+    let cluster = json!({"id": cluster_id, "name": "デモ高齢者施設", "setting": "高齢者施設", "place": "デモ市",
+                         "first_onset": "2026-11-01", "health_centre": "HC9901", "note": ""});
+    let create = json!({"op_id": Uuid::now_v7(), "seq": 1, "entity": "cluster", "entity_id": cluster_id, "kind": "cluster.create",
+                        "payload": {"cluster": cluster}, "base_versions": {}});
+    assert_eq!(app.push(&chuo, vec![create]).await.1["results"][0]["status"], "applied");
+    for (login, listed) in [("chuo", true), ("ken", true), ("kuni", true), ("kita", false), ("ken98", false)] {
+        let token = app.login(login).await;
+        let (s, table, _) =
+            app.call(Method::GET, "/api/reports/clusters?from=2026-10-28&to=2026-11-10", Some(&token), None).await;
+        assert_eq!(s, StatusCode::OK, "{login}: {table}");
+        let new_clusters: i64 = table["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r[2] == "高齢者施設")
+            .map(|r| r[3].as_i64().unwrap_or(0))
+            .sum();
+        assert_eq!(new_clusters, if listed { 1 } else { 0 }, "{login}: {table}");
+    }
     for login in ["clinic", "hotel", "clinic98"] {
         let token = app.login(login).await;
         let (s, v, _) = app.call(Method::GET, "/api/reports/new-positives", Some(&token), None).await;
