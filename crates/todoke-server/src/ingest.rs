@@ -34,7 +34,7 @@ use uuid::Uuid;
 
 use crate::db::{upsert_rows, Db, Tx, Val};
 use crate::scope::{case_access, case_orgs_cached, Access, Principal};
-use crate::sync::{author, initial_versions, invalid_payload, out_of_scope, rejected, version_of, Batch, Versions, Whole};
+use crate::sync::{author, initial_versions, invalid_payload, out_of_scope, put_change_json, rejected, version_of, Batch, Versions, Whole};
 use crate::{ApiError, AppState};
 
 /// Ops one group takes at most (the pushes queued behind it wait for the next).
@@ -61,7 +61,7 @@ pub(crate) enum Prepared {
 pub(crate) fn prepare(op: &Op) -> Prepared {
     match (op.entity.as_str(), op.kind.as_str()) {
         ("case", kind::CASE_CREATE) => {
-            let (doc, uid, jurisdiction) = match op.payload.get("case").map(check_case) {
+            let (doc, uid, jurisdiction) = match op.payload.get("case").map(|d| Whole::Case.check(d)) {
                 Some(Ok(checked)) => checked,
                 Some(Err(e)) => return Prepared::Rejected(invalid_payload("患者等の記録 (case)", e)),
                 None => return Prepared::Rejected(invalid_payload("case", "payload.case is missing")),
@@ -93,13 +93,6 @@ pub(crate) fn prepare(op: &Op) -> Prepared {
         }
         _ => Prepared::General,
     }
-}
-
-/// `Whole::Case.check` without copying the payload first.
-fn check_case(doc: &Value) -> Result<(Value, Uuid, Jurisdiction), String> {
-    let case = Case::deserialize(doc).map_err(|e| e.to_string())?;
-    let (id, j) = (case.id, case.jurisdiction.clone());
-    Ok((serde_json::to_value(&case).map_err(|e| e.to_string())?, id, j))
 }
 
 /// One push: who sent it, when, its ops and their prepared forms.
@@ -458,24 +451,8 @@ fn create_case(
 
 /// `Change::Put` as JSON, around a document already serialised.
 fn put_body(seq: i64, entity: &str, entity_id: &str, case_id: &str, doc: &str, versions: &Versions) -> Result<String, ApiError> {
-    let s = |v: &str| serde_json::to_string(v).map_err(ApiError::internal);
-    let field_versions: BTreeMap<&str, i64> = versions.iter().map(|(p, (v, _))| (p.as_str(), *v)).collect();
-    let field_versions = serde_json::to_string(&field_versions).map_err(ApiError::internal)?;
-    let mut out = String::with_capacity(doc.len() + field_versions.len() + 200);
-    out.push_str(r#"{"kind":"put","server_seq":"#);
-    out.push_str(&seq.to_string());
-    out.push_str(r#","entity":"#);
-    out.push_str(&s(entity)?);
-    out.push_str(r#","entity_id":"#);
-    out.push_str(&s(entity_id)?);
-    out.push_str(r#","case_id":"#);
-    out.push_str(&s(case_id)?);
-    out.push_str(r#","doc":"#);
-    out.push_str(doc);
-    out.push_str(r#","field_versions":"#);
-    out.push_str(&field_versions);
-    out.push('}');
-    Ok(out)
+    let seqs: BTreeMap<&str, i64> = versions.iter().map(|(p, (v, _))| (p.as_str(), *v)).collect();
+    put_change_json(entity, entity_id, case_id, doc, seq, &seqs)
 }
 
 /// `case.update` when every change is written (no conflict) and the case

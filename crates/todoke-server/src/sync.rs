@@ -20,6 +20,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
+use serde::Deserialize;
 use serde_json::Value;
 use todoke_domain::case::{Case, Jurisdiction};
 use todoke_domain::cluster::Cluster;
@@ -33,8 +34,8 @@ use uuid::Uuid;
 use crate::db::{insert_rows, DbError, Tx, Val};
 use crate::extract::{Body, Params};
 use crate::scope::{
-    case_access, case_orgs_cached, may_change_field, note_scope_left, pull_scope, shown_change, view, write_admission, Access,
-    Admission, Parents, Principal, View,
+    case_access, case_orgs_cached, may_change_field, note_scope_left, pull_scope, shown_change, view, write_admission, Access, Admission,
+    Parents, Principal, View,
 };
 use crate::{audit, ApiError, AppState};
 
@@ -364,15 +365,15 @@ impl Whole {
 
     /// The document as the server stores it, its id and the jurisdiction that
     /// decides who sees it; or why it is not a valid record.
-    pub(crate) fn check(self, doc: Value) -> Result<(Value, Uuid, Jurisdiction), String> {
+    pub(crate) fn check(self, doc: &Value) -> Result<(Value, Uuid, Jurisdiction), String> {
         match self {
             Whole::Case => {
-                let case: Case = serde_json::from_value(doc).map_err(|e| e.to_string())?;
+                let case = Case::deserialize(doc).map_err(|e| e.to_string())?;
                 let (id, j) = (case.id, case.jurisdiction.clone());
                 Ok((serde_json::to_value(&case).map_err(|e| e.to_string())?, id, j))
             }
             Whole::Cluster => {
-                let cluster: Cluster = serde_json::from_value(doc).map_err(|e| e.to_string())?;
+                let cluster = Cluster::deserialize(doc).map_err(|e| e.to_string())?;
                 if cluster.id.is_nil() || cluster.health_centre.is_empty() {
                     return Err("a cluster needs an id and its health centre".into());
                 }
@@ -394,7 +395,7 @@ impl Whole {
 
 fn create_whole(tx: &mut dyn Tx, b: &mut Batch, who: &Principal, op: &Op, kind: Whole) -> Result<OpStatus, ApiError> {
     let entity = kind.entity();
-    let (doc, uid, jurisdiction) = match op.payload.get(entity).cloned().map(|d| kind.check(d)) {
+    let (doc, uid, jurisdiction) = match op.payload.get(entity).map(|d| kind.check(d)) {
         Some(Ok(checked)) => checked,
         Some(Err(e)) if kind == Whole::Case => return Ok(invalid_payload("患者等の記録 (case)", e)),
         Some(Err(e)) => return Ok(invalid_payload("集団感染 (cluster)", e)),
@@ -500,7 +501,7 @@ fn update_whole(
             written.push(change.clone());
         } else {
             // A change that would break the record is refused, never parked as a conflict.
-            match kind.check(probe.clone()) {
+            match kind.check(&probe) {
                 Err(e) => return Ok(invalid_payload("changes", format!("{}: {e}", change.path))),
                 Ok((_, uid, _)) if uid.to_string() != id => return Ok(invalid_payload("changes", "a record's id never changes")),
                 Ok(_) => {}
@@ -515,13 +516,13 @@ fn update_whole(
         }
     }
     // The written changes, checked once together; if they break the record, name the first that does.
-    let checked = if written.is_empty() { None } else { Some(kind.check(doc.clone())) };
+    let checked = if written.is_empty() { None } else { Some(kind.check(&doc)) };
     let checked = match checked {
         Some(Err(e)) => {
             let mut step = current.clone();
             for change in &written {
                 let _ = apply_to_value(&mut step, std::slice::from_ref(change));
-                if let Err(e) = kind.check(step.clone()) {
+                if let Err(e) = kind.check(&step) {
                     return Ok(invalid_payload("changes", format!("{}: {e}", change.path)));
                 }
             }
@@ -883,11 +884,24 @@ fn json_string(s: &str) -> String {
 }
 
 /// A record's `Change::Put` as JSON, its stored document text spliced in
-/// whole; `versions` (path → [seq, author]) becomes path → seq.
+/// whole; `versions` (the stored text: path → [seq, author]) becomes path → seq.
 fn put_json(entity: &str, entity_id: &str, case_id: &str, doc: &str, last_seq: i64, versions: &str) -> Result<String, ApiError> {
     let versions: BTreeMap<String, (i64, serde::de::IgnoredAny)> = serde_json::from_str(versions).map_err(ApiError::internal)?;
     let seqs: BTreeMap<&str, i64> = versions.iter().map(|(p, (seq, _))| (p.as_str(), *seq)).collect();
-    let seqs = serde_json::to_string(&seqs).map_err(ApiError::internal)?;
+    put_change_json(entity, entity_id, case_id, doc, last_seq, &seqs)
+}
+
+/// `Change::Put` as JSON around a document already serialised (`doc`), with
+/// its field versions (path → seq): what a pull page and the change log carry.
+pub(crate) fn put_change_json(
+    entity: &str,
+    entity_id: &str,
+    case_id: &str,
+    doc: &str,
+    last_seq: i64,
+    seqs: &BTreeMap<&str, i64>,
+) -> Result<String, ApiError> {
+    let seqs = serde_json::to_string(seqs).map_err(ApiError::internal)?;
     let case_id = Uuid::parse_str(case_id).map_err(ApiError::internal)?;
     let mut out = String::with_capacity(doc.len() + seqs.len() + 160);
     out.push_str("{\"kind\":\"put\",\"server_seq\":");

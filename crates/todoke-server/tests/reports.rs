@@ -63,16 +63,10 @@ async fn reports_follow_jurisdiction_suppress_and_are_audited(b: Backend) {
     assert_eq!(app.push(&chuo, vec![create]).await.1["results"][0]["status"], "applied");
     for (login, listed) in [("chuo", true), ("ken", true), ("kuni", true), ("kita", false), ("ken98", false)] {
         let token = app.login(login).await;
-        let (s, table, _) =
-            app.call(Method::GET, "/api/reports/clusters?from=2026-10-28&to=2026-11-10", Some(&token), None).await;
+        let (s, table, _) = app.call(Method::GET, "/api/reports/clusters?from=2026-10-28&to=2026-11-10", Some(&token), None).await;
         assert_eq!(s, StatusCode::OK, "{login}: {table}");
-        let new_clusters: i64 = table["rows"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|r| r[2] == "高齢者施設")
-            .map(|r| r[3].as_i64().unwrap_or(0))
-            .sum();
+        let new_clusters: i64 =
+            table["rows"].as_array().unwrap().iter().filter(|r| r[2] == "高齢者施設").map(|r| r[3].as_i64().unwrap_or(0)).sum();
         assert_eq!(new_clusters, if listed { 1 } else { 0 }, "{login}: {table}");
     }
     for login in ["clinic", "hotel", "clinic98"] {

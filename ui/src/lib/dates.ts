@@ -27,6 +27,8 @@ export function parseJstDateTime(text: string): string | null {
   return `${m[1]}T${m[2].padStart(2, "0")}:${m[3]}:00+09:00`;
 }
 
+const MONTHS_EN = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
 /** An ISO date moved by `days` (negative: back); null when `iso` is not a date. */
 export function addDays(iso: string, days: number): string | null {
   const p = parseDate(iso);
@@ -48,8 +50,7 @@ export function longDate(iso: string, lang: "ja" | "en"): string {
   const date = new Date(Date.UTC(y, m - 1, d));
   const weekday = date.getUTCDay();
   if (lang === "ja") return `${y}年${m}月${d}日（${"日月火水木金土"[weekday]}）`;
-  const months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-  return `${["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"][weekday]} ${d} ${months[m - 1]} ${y}`;
+  return `${["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"][weekday]} ${d} ${MONTHS_EN[m - 1]} ${y}`;
 }
 
 /** An RFC 3339 time shown in JST: "2026-11-21 19:05". */
@@ -58,8 +59,6 @@ export function jstDateTime(rfc3339: string): string {
   if (Number.isNaN(t)) return rfc3339;
   return new Date(t + 9 * 3600_000).toISOString().slice(0, 16).replace("T", " ");
 }
-
-const MONTHS_EN = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 
 /** A server time (RFC 3339) in Japan time: "2026年11月21日 09:30" / "21 Nov 2026 09:30 JST"; null when absent or unreadable. */
 export function serverTime(iso: string | null | undefined, lang: "ja" | "en"): string | null {
